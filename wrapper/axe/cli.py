@@ -1,0 +1,48 @@
+"""`axe`: the operator's entry point. Parses arguments, dispatches, turns errors into advice."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__, report
+from .commands import lab, ping
+from .errors import AxeError
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="axe",
+        description="Onboard a customer onto the AXE Labs stack. Changing commands are dry runs unless --apply.",
+    )
+    p.add_argument("--version", action="version", version=f"axe {__version__}")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of tables")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (ping, lab):
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    # `--json` is accepted after the subcommand too (axe ping acme --json).
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    json_flag = "--json" in args_in and "--" not in args_in[: args_in.index("--json")]
+    if json_flag:
+        args_in.remove("--json")
+    args = p.parse_args(args_in)
+    args.json = args.json or json_flag
+    try:
+        return args.func(args)
+    except AxeError as exc:
+        if args.json:
+            report.emit_json({"ok": 0, "changed": 0, "failed": 1, "hosts": {}, "error": exc.message,
+                              "next": exc.next_step})
+        report.err.print(f"[red]error:[/red] {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        report.err.print("[red]interrupted[/red]")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

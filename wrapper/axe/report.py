@@ -1,0 +1,80 @@
+"""What the operator sees: live progress on stderr, a per-host summary, or one JSON object."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from .runner import RunResult
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+STYLE = {"ok": "green", "changed": "yellow", "failed": "red", "unreachable": "red", "skipped": "dim"}
+
+
+class Progress:
+    """One line per task and host as results arrive: host, outcome, task, seconds."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.started = time.monotonic()
+
+    def __call__(self, event: dict) -> None:
+        if not self.enabled:
+            return
+        kind = event.get("event", "")
+        data = event.get("event_data", {})
+        if kind == "playbook_on_play_start":
+            err.print(f"[bold]▶ {data.get('play', '')}[/bold]", soft_wrap=True)
+            return
+        outcome = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable",
+                   "runner_on_skipped": "skipped"}.get(kind)
+        if not outcome:
+            return
+        if outcome == "ok" and (data.get("res") or {}).get("changed"):
+            outcome = "changed"
+        if outcome == "failed" and data.get("ignore_errors"):
+            outcome = "ok"
+        elapsed = time.monotonic() - self.started
+        err.print(f"  [{STYLE[outcome]}]{outcome:<11}[/] {data.get('host', ''):<14} {data.get('task', '')}"
+                  f" [dim]({elapsed:.1f}s)[/dim]", soft_wrap=True)
+
+
+def as_json(result: RunResult, extra: dict | None = None) -> dict:
+    hosts = {}
+    for name, h in sorted(result.hosts.items()):
+        hosts[name] = {"status": h.status, "ok": h.ok, "changed": h.changed, "failed": h.failed,
+                       "unreachable": h.unreachable, "messages": h.messages,
+                       **(result.stats.get(name) or {})}
+    return {**result.totals(), "hosts": hosts, "playbook": result.playbook, "seconds": round(result.seconds, 2),
+            "artifacts": str(result.artifact_dir), **(extra or {})}
+
+
+def summary(result: RunResult, title: str, details=None) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("host")
+    table.add_column("result")
+    table.add_column("ok", justify="right")
+    table.add_column("changed", justify="right")
+    table.add_column("failed", justify="right")
+    table.add_column("details")
+    for name, h in sorted(result.hosts.items()):
+        detail = details(name, result.stats.get(name) or {}) if details and h.status in ("ok", "changed") else ""
+        if h.messages:
+            detail = "\n".join(h.messages)
+        table.add_row(name, f"[{STYLE[h.status]}]{h.status}[/]", str(h.ok), str(h.changed),
+                      str(h.failed + h.unreachable), detail)
+    out.print(table)
+    t = result.totals()
+    out.print(f"{t['ok']} ok, {t['changed']} changed, {t['failed']} failed in {result.seconds:.1f}s "
+              f"(artifacts: {result.artifact_dir})")
+    if result.rc != 0 and not result.hosts:
+        out.print(f"[red]ansible-playbook failed before reaching any host (rc={result.rc}):[/red]\n{result.stdout_tail}")
+
+
+def emit_json(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")

@@ -1,0 +1,175 @@
+"""Run one of the collection's playbooks through ansible-runner and collect what it did.
+
+Every run gets its own private data directory under `$AXE_STATE_DIR/runs/`, the newest
+AXE_KEEP_RUNS are kept. Only non-secret variables are passed as extra vars (ansible-runner
+writes those into its artifacts); env files are suppressed. SSH is the cost of a run, so
+pipelining and a persistent control socket are always on, and facts are never gathered
+unless a play asks for them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import AxeError
+from .settings import Settings
+
+COLLECTION = "axelabs.onboard"
+
+
+@dataclass
+class HostResult:
+    ok: int = 0
+    changed: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.unreachable:
+            return "unreachable"
+        if self.failed:
+            return "failed"
+        return "changed" if self.changed else "ok"
+
+
+@dataclass
+class RunResult:
+    playbook: str
+    rc: int
+    status: str
+    artifact_dir: Path
+    seconds: float
+    hosts: dict[str, HostResult]
+    stats: dict  # host -> what the play published with set_stats under `hosts`
+    stdout_tail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.rc != 0 or any(h.status in ("failed", "unreachable") for h in self.hosts.values())
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "ok": sum(1 for h in self.hosts.values() if h.status == "ok"),
+            "changed": sum(1 for h in self.hosts.values() if h.status == "changed"),
+            "failed": sum(1 for h in self.hosts.values() if h.status in ("failed", "unreachable")),
+        }
+
+
+def collections_path(settings: Settings) -> str:
+    """A directory holding ansible_collections/axelabs/onboard: a link to the checkout, or the
+    standard search path when the collection is installed."""
+    if settings.collection_dir is None:
+        return os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
+    root = settings.state_dir / "collections"
+    link = root / "ansible_collections" / "axelabs" / "onboard"
+    if not (link.is_symlink() and link.resolve() == settings.collection_dir.resolve()):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        tmp = link.with_name(f".onboard-{uuid.uuid4().hex[:6]}")
+        tmp.symlink_to(settings.collection_dir.resolve())
+        tmp.replace(link)
+    return str(root)
+
+
+def ansible_env(settings: Settings) -> dict[str, str]:
+    control_dir = settings.state_dir / "cp"
+    control_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # ansible-playbook lives beside the Python running axe (the virtualenv), on PATH or not.
+    bindir = os.path.dirname(sys.executable)
+    return {
+        "PATH": os.pathsep.join([bindir, os.environ.get("PATH", "")]),
+        "ANSIBLE_COLLECTIONS_PATH": collections_path(settings),
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=120s",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir),
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_GATHERING": "explicit",
+        "ANSIBLE_NOCOLOR": "True",
+        "ANSIBLE_LOCAL_TEMP": str(settings.state_dir / "tmp"),
+        "ANSIBLE_FORKS": "20",
+    }
+
+
+def prune_runs(runs_dir: Path, keep: int) -> None:
+    if not runs_dir.is_dir():
+        return
+    runs = sorted((p for p in runs_dir.iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in runs[:-keep] if len(runs) > keep else []:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_playbook(settings: Settings, playbook: str, inventory: dict, *, check: bool = False,
+                 diff: bool = False, extravars: dict | None = None, limit: str | None = None,
+                 on_event: Callable[[dict], None] | None = None, label: str = "run") -> RunResult:
+    try:
+        import ansible_runner
+    except ImportError as exc:  # pragma: no cover - the package is a hard dependency
+        raise AxeError("ansible-runner is not installed", "run scripts/setup.sh") from exc
+
+    ident = time.strftime("%Y%m%dT%H%M%S") + f"-{label}-{uuid.uuid4().hex[:6]}"
+    private = settings.runs_dir / ident
+    private.mkdir(parents=True, mode=0o700)
+    fqcn = playbook if "." in playbook else f"{COLLECTION}.{playbook}"
+    cmdline = []
+    if check:
+        cmdline.append("--check")
+    if diff:
+        cmdline.append("--diff")
+    hosts: dict[str, HostResult] = {}
+    stats: dict = {}
+
+    def handler(event: dict) -> bool:
+        data = event.get("event_data", {})
+        host = data.get("host")
+        kind = event.get("event", "")
+        if host and kind.startswith("runner_on_"):
+            result = hosts.setdefault(host, HostResult())
+            res = data.get("res") or {}
+            if kind in ("runner_on_failed",) and not data.get("ignore_errors"):
+                result.messages.append(f"{data.get('task', '')}: {res.get('msg', '') or res.get('stderr', '')}".strip())
+            if kind == "runner_on_unreachable":
+                result.messages.append(f"unreachable: {res.get('msg', '')}".strip())
+        if kind == "playbook_on_stats":
+            for name, counts in (("ok", "ok"), ("changed", "changed"), ("failed", "failures"),
+                                 ("unreachable", "dark"), ("skipped", "skipped")):
+                for h, n in (data.get(counts) or {}).items():
+                    setattr(hosts.setdefault(h, HostResult()), name, n)
+            # Plays publish per-host results as aggregated set_stats under `hosts`.
+            stats.update((data.get("artifact_data") or {}).get("hosts") or {})
+        if on_event:
+            on_event(event)
+        return True
+
+    started = time.monotonic()
+    runner = ansible_runner.run(
+        private_data_dir=str(private),
+        playbook=fqcn,
+        inventory=inventory,
+        extravars=extravars or {},
+        envvars=ansible_env(settings),
+        cmdline=" ".join(cmdline) or None,
+        limit=limit,
+        quiet=True,
+        event_handler=handler,
+        suppress_env_files=True,
+        settings={"suppress_ansible_output": True},
+    )
+    seconds = time.monotonic() - started
+    tail = ""
+    if runner.rc != 0:
+        try:
+            tail = "\n".join(runner.stdout.read().splitlines()[-15:])
+        except Exception:  # the stdout file may be missing when ansible never started
+            tail = ""
+    prune_runs(settings.runs_dir, settings.keep_runs)
+    return RunResult(playbook=fqcn, rc=runner.rc, status=runner.status, artifact_dir=private,
+                     seconds=seconds, hosts=hosts, stats=stats, stdout_tail=tail)

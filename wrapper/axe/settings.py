@@ -1,0 +1,87 @@
+"""The operator's settings: environment first, then the settings file, then documented defaults.
+
+| setting          | environment        | default                                   |
+|------------------|--------------------|-------------------------------------------|
+| state directory  | AXE_STATE_DIR      | $XDG_STATE_HOME/axe (~/.local/state/axe)  |
+| settings file    | AXE_CONFIG         | $XDG_CONFIG_HOME/axe/config.env           |
+| SSH config       | AXE_SSH_CONFIG     | none: ssh's own (~/.ssh/config)           |
+| runs kept        | AXE_KEEP_RUNS      | 20                                        |
+| collection       | AXE_COLLECTION_DIR | this checkout, else the installed one     |
+
+The settings file holds `NAME=value` lines with the same names (`axe lab up` writes one that
+points at the lab when the operator has none).
+"""
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AxeError
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or os.path.expanduser(fallback))
+
+
+def config_path() -> Path:
+    if os.environ.get("AXE_CONFIG"):
+        return Path(os.environ["AXE_CONFIG"]).expanduser()
+    return _xdg("XDG_CONFIG_HOME", "~/.config") / "axe" / "config.env"
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    values = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, raw = line.partition("=")
+        if not sep or not name.startswith("AXE_"):
+            raise AxeError(f"{path}:{number}: expected NAME=value with a name starting AXE_, got {line!r}",
+                           f"fix or remove {path}")
+        parts = shlex.split(raw)
+        values[name.strip()] = parts[0] if parts else ""
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    ssh_config: Path | None
+    keep_runs: int
+    collection_dir: Path | None
+
+    @classmethod
+    def load(cls) -> "Settings":
+        values = {**read_config_file(config_path()), **{k: v for k, v in os.environ.items() if k.startswith("AXE_")}}
+        state_dir = Path(values["AXE_STATE_DIR"]).expanduser() if values.get("AXE_STATE_DIR") \
+            else _xdg("XDG_STATE_HOME", "~/.local/state") / "axe"
+        ssh_config = Path(values["AXE_SSH_CONFIG"]).expanduser() if values.get("AXE_SSH_CONFIG") else None
+        if ssh_config and not ssh_config.is_file():
+            raise AxeError(f"AXE_SSH_CONFIG points at {ssh_config}, which does not exist",
+                           "set AXE_SSH_CONFIG to your SSH config, or run `axe lab up` for the lab")
+        try:
+            keep = int(values.get("AXE_KEEP_RUNS", "20"))
+        except ValueError:
+            raise AxeError(f"AXE_KEEP_RUNS={values['AXE_KEEP_RUNS']!r} is not a number", "set it to e.g. 20")
+        return cls(state_dir=state_dir, ssh_config=ssh_config, keep_runs=max(1, keep),
+                   collection_dir=cls._collection_dir(values))
+
+    @staticmethod
+    def _collection_dir(values: dict[str, str]) -> Path | None:
+        """The collection's root when running from a checkout; None means 'installed'."""
+        if values.get("AXE_COLLECTION_DIR"):
+            return Path(values["AXE_COLLECTION_DIR"]).expanduser()
+        if (CHECKOUT / "galaxy.yml").is_file():
+            return CHECKOUT
+        return None
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.state_dir / "runs"
