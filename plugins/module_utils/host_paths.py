@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 AXE Labs
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where binaries live on a customer's Mac mini (trap T07), shared by every module that runs one.
 
 A non-login SSH session on macOS gets PATH=/usr/bin:/bin:/usr/sbin:/sbin. Homebrew (and Docker

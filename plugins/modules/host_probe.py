@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 AXE Labs
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -67,7 +67,7 @@ binaries:
   type: dict
   sample: {docker: /opt/homebrew/bin/docker, git: /usr/bin/git}
 missing:
-  description: The binaries not found anywhere on O(path).
+  description: The binaries not found anywhere on RV(path).
   returned: always
   type: list
   elements: str
