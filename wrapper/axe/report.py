@@ -10,8 +10,9 @@ from rich.table import Table
 
 from .runner import RunResult
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# A pipe or a log file gets wide, unwrapped lines: 80 columns would split what a grep looks for.
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 STYLE = {"ok": "green", "changed": "yellow", "failed": "red", "unreachable": "red", "skipped": "dim"}
 
@@ -71,7 +72,7 @@ def summary(result: RunResult, title: str, details=None) -> None:
     out.print(table)
     t = result.totals()
     out.print(f"{t['ok']} ok, {t['changed']} changed, {t['failed']} failed in {result.seconds:.1f}s "
-              f"(artifacts: {result.artifact_dir})")
+              f"(artifacts: {result.artifact_dir})", soft_wrap=True)
     if result.rc != 0 and not result.hosts:
         out.print(f"[red]ansible-playbook failed before reaching any host (rc={result.rc}):[/red]\n{result.stdout_tail}")
 

@@ -1,0 +1,28 @@
+"""Shared fixtures. The lab fixture lives in tests/helpers/lab.py (read it before writing a lab test)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from helpers.lab import ROOT, LabSession
+
+
+def _docker_answers() -> bool:
+    return shutil.which("docker") is not None and subprocess.run(
+        ["docker", "info"], capture_output=True, timeout=30).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    # No Docker is a setup failure, never a reason to skip: scripts/test.sh starts an engine.
+    assert _docker_answers(), "no Docker engine answers: run scripts/test.sh (it installs and starts one)"
+    session = LabSession(tmp_path_factory.mktemp("lab"))
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return ROOT

@@ -1,0 +1,109 @@
+"""The lab for tests: one shared set of lab hosts per test session, fresh ones on request.
+
+Every integration test that needs a customer host asks for it here:
+
+    def test_something(lab):
+        host = lab.host("acme")            # shared for the session, brought up once
+        host.ssh("docker ps")              # the operator's SSH, through the lab's ssh_config
+        lab.axe("ping", "acme")            # the CLI, with the lab's settings
+
+    def test_destructive(lab):
+        with lab.fresh("wipe") as host:    # a host of its own, removed afterwards
+            ...
+
+The session uses its own lab name (AXE_LAB_NAME=axetest) and state directory, so it never touches
+an operator's or the demo's lab. Hosts are removed at the end of the session unless
+AXE_TEST_KEEP_LAB=1 (handy while iterating: the next session reuses them).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class LabHost:
+    customer: str
+    host: str
+    ssh_config: Path
+
+    def ssh(self, command: str, *, check: bool = True, timeout: float = 120,
+            input_text: str | None = None, ssh_config: Path | None = None) -> subprocess.CompletedProcess:
+        proc = subprocess.run(["ssh", "-F", str(ssh_config or self.ssh_config), self.host, command],
+                              capture_output=True, text=True, timeout=timeout, input=input_text)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"ssh {self.host} {command!r} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+
+class LabSession:
+    def __init__(self, base: Path):
+        from axe_lab import config, images
+
+        self.base = base
+        self.env = {
+            "AXE_LAB_NAME": os.environ.get("AXE_TEST_LAB_NAME", "axetest"),
+            "AXE_STATE_DIR": str(base / "state"),
+            "AXE_CONFIG": str(base / "config.env"),
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        self._saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+        self.lab = config.Lab.from_env()
+        self.image = images.ensure_host_image(log=lambda m: print(f"lab: {m}", file=sys.stderr))
+        self._lock = threading.Lock()
+        self._shared: dict[str, LabHost] = {}
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.lab.ssh_config
+
+    def up(self, *customers: str) -> dict:
+        from axe_lab import env, hosts
+        result = hosts.up(self.lab, list(customers), log=lambda m: None)
+        env.write_operator_config(self.lab)
+        return result
+
+    def host(self, customer: str) -> LabHost:
+        """A host shared by the whole session: tests must leave it as they found it."""
+        with self._lock:
+            if customer not in self._shared:
+                self.up(customer)
+                self._shared[customer] = LabHost(customer, f"{customer}-macmini", self.ssh_config)
+            return self._shared[customer]
+
+    @contextlib.contextmanager
+    def fresh(self, customer: str):
+        """A host of the test's own, removed when the test is done."""
+        from axe_lab import hosts
+        self.up(customer)
+        try:
+            yield LabHost(customer, f"{customer}-macmini", self.ssh_config)
+        finally:
+            hosts.down(self.lab, [customer])
+
+    def axe(self, *args: str, env: dict | None = None, timeout: float = 600,
+            input_text: str | None = None, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        """Run the `axe` CLI as an operator would, in a subprocess, with the lab's settings."""
+        run_env = {k: v for k, v in os.environ.items() if k not in drop}
+        run_env.update(env or {})
+        return subprocess.run([str(VENV_BIN / "axe"), *args], capture_output=True, text=True,
+                              timeout=timeout, env=run_env, input=input_text, cwd=self.base)
+
+    def close(self) -> None:
+        from axe_lab import hosts
+        if os.environ.get("AXE_TEST_KEEP_LAB") != "1":
+            hosts.down(self.lab)
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
