@@ -1,0 +1,70 @@
+"""The wrapper's bookkeeping around ansible-runner: inventory, run retention, per-host results."""
+from pathlib import Path
+
+import pytest
+
+from axe import inventory, report
+from axe.errors import AxeError
+from axe.runner import HostResult, RunResult, ansible_env, collections_path, prune_runs
+from axe.settings import Settings
+
+
+def settings(tmp_path, ssh_config=None, keep=3):
+    return Settings(state_dir=tmp_path, ssh_config=ssh_config, keep_runs=keep,
+                    collection_dir=Path(__file__).resolve().parents[2])
+
+
+def test_inventory_one_host_per_customer_through_the_ssh_config(tmp_path):
+    inv = inventory.for_customers(settings(tmp_path, ssh_config=tmp_path / "ssh_config"), ["acme", "beta"])
+    group = inv["all"]["children"]["customers"]
+    assert group["hosts"]["acme"] == {"ansible_host": "acme-macmini", "axe_customer": "acme"}
+    assert group["vars"]["ansible_ssh_common_args"] == f"-F {tmp_path / 'ssh_config'}"
+    assert group["vars"]["ansible_python_interpreter"] == "/usr/bin/python3"
+
+
+def test_inventory_without_ssh_config_leaves_ssh_to_its_defaults(tmp_path):
+    inv = inventory.for_customers(settings(tmp_path), ["acme"])
+    assert "ansible_ssh_common_args" not in inv["all"]["children"]["customers"]["vars"]
+
+
+@pytest.mark.parametrize("bad", ["ACME", "a", "acme corp", "-acme", "acme/../x"])
+def test_inventory_refuses_unsafe_ids(tmp_path, bad):
+    with pytest.raises(AxeError, match="T25"):
+        inventory.for_customers(settings(tmp_path), [bad])
+
+
+def test_prune_keeps_the_newest_runs(tmp_path):
+    for name in ["20260101T000000-a", "20260102T000000-b", "20260103T000000-c", "20260104T000000-d"]:
+        (tmp_path / name).mkdir()
+    prune_runs(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["20260103T000000-c", "20260104T000000-d"]
+
+
+def test_collections_path_links_the_checkout_as_axelabs_onboard(tmp_path):
+    s = settings(tmp_path)
+    root = Path(collections_path(s))
+    link = root / "ansible_collections" / "axelabs" / "onboard"
+    assert link.resolve() == s.collection_dir.resolve()
+    assert collections_path(s) == str(root)  # idempotent
+
+
+def test_ansible_env_keeps_host_key_checking_and_pipelining(tmp_path):
+    env = ansible_env(settings(tmp_path))
+    assert env["ANSIBLE_HOST_KEY_CHECKING"] == "True"
+    assert env["ANSIBLE_PIPELINING"] == "True"
+    assert "ControlPersist" in env["ANSIBLE_SSH_ARGS"]
+    assert env["ANSIBLE_GATHERING"] == "explicit"
+
+
+def test_host_status_and_totals():
+    hosts = {"a": HostResult(ok=3), "b": HostResult(ok=3, changed=1), "c": HostResult(ok=1, failed=1),
+             "d": HostResult(unreachable=1)}
+    assert [h.status for h in hosts.values()] == ["ok", "changed", "failed", "unreachable"]
+    result = RunResult(playbook="p", rc=2, status="failed", artifact_dir=Path("/x"), seconds=1.0,
+                       hosts=hosts, stats={"a": {"ping": {"compose": "2.40.3"}}})
+    assert result.totals() == {"ok": 1, "changed": 1, "failed": 2}
+    assert result.failed
+    payload = report.as_json(result)
+    assert (payload["ok"], payload["changed"], payload["failed"]) == (1, 1, 2)
+    assert payload["hosts"]["a"]["ping"] == {"compose": "2.40.3"}
+    assert payload["hosts"]["d"]["status"] == "unreachable"
