@@ -164,6 +164,11 @@ def test_up_twice_is_a_no_op(lab):
 
 def test_cli_lab_status_and_env(lab):
     lab.host("acme")
+    up = lab.axe("lab", "up", "--hosts", "acme", "--json")
+    assert up.returncode == 0, up.stderr
+    summary = json.loads(up.stdout)
+    assert (summary["ok"], summary["changed"], summary["failed"]) == (1, 0, 0)
+    assert summary["hosts"]["acme-macmini"]["status"] == "ok"
     status = lab.axe("lab", "status", "--json")
     assert status.returncode == 0, status.stderr
     hosts = json.loads(status.stdout)["hosts"]

@@ -21,3 +21,11 @@ def test_lab_ssh_without_a_command_is_an_error(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("AXE_STATE_DIR", str(tmp_path))
     assert cli.main(["lab", "ssh", "acme"]) == 2
     assert "no command given" in capsys.readouterr().err
+
+
+def test_every_command_is_journaled_in_the_state_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("AXE_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("AXE_CONFIG", str(tmp_path / "none.env"))
+    cli.main(["ping", "Bad_Id"])
+    line = json.loads((tmp_path / "logs" / "axe.log").read_text().splitlines()[-1])
+    assert line["argv"] == ["axe", "ping", "Bad_Id"] and line["exit"] == 2 and line["user"]

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
-from . import __version__, report
+from . import __version__, journal, report
 from .commands import lab, ping
 from .errors import AxeError
+from .settings import Settings
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,6 +33,23 @@ def main(argv: list[str] | None = None) -> int:
         args_in.remove("--json")
     args = p.parse_args(args_in)
     args.json = args.json or json_flag
+    started = time.monotonic()
+    code = 1
+    try:
+        code = _dispatch(args)
+        return code
+    finally:
+        journal.record(_state_dir(), ["axe", *args_in], code, time.monotonic() - started)
+
+
+def _state_dir():
+    try:
+        return Settings.load().state_dir
+    except AxeError:
+        return Settings.default_state_dir()
+
+
+def _dispatch(args) -> int:
     try:
         return args.func(args)
     except AxeError as exc:

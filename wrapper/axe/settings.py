@@ -61,7 +61,7 @@ class Settings:
     def load(cls) -> "Settings":
         values = {**read_config_file(config_path()), **{k: v for k, v in os.environ.items() if k.startswith("AXE_")}}
         state_dir = Path(values["AXE_STATE_DIR"]).expanduser() if values.get("AXE_STATE_DIR") \
-            else _xdg("XDG_STATE_HOME", "~/.local/state") / "axe"
+            else cls.default_state_dir()
         ssh_config = Path(values["AXE_SSH_CONFIG"]).expanduser() if values.get("AXE_SSH_CONFIG") else None
         if ssh_config and not ssh_config.is_file():
             raise AxeError(f"AXE_SSH_CONFIG points at {ssh_config}, which does not exist",
@@ -72,6 +72,10 @@ class Settings:
             raise AxeError(f"AXE_KEEP_RUNS={values['AXE_KEEP_RUNS']!r} is not a number", "set it to e.g. 20")
         return cls(state_dir=state_dir, ssh_config=ssh_config, keep_runs=max(1, keep),
                    collection_dir=cls._collection_dir(values))
+
+    @staticmethod
+    def default_state_dir() -> Path:
+        return _xdg("XDG_STATE_HOME", "~/.local/state") / "axe"
 
     @staticmethod
     def _collection_dir(values: dict[str, str]) -> Path | None:

@@ -43,13 +43,11 @@ def up(args) -> int:
     customers = _customers(args.hosts) or ["acme"]
     result = hosts.up(lab, customers, log=lambda m: report.err.print(f"[dim]lab: {m}[/dim]"))
     written = env.write_operator_config(lab)
+    statuses = {**{h: "changed" for h in result["started"]}, **{h: "ok" for h in result["unchanged"]}}
+    _summary(args, "axe lab up", statuses, result["hosts"],
+             {"operator_config": str(written) if written else None})
     if args.json:
-        report.emit_json({**result, "operator_config": str(written) if written else None})
         return 0
-    for host in result["started"]:
-        report.out.print(f"[yellow]started[/yellow]   {host}")
-    for host in result["unchanged"]:
-        report.out.print(f"[green]unchanged[/green] {host}")
     if written:
         report.out.print(f"axe now points at the lab (settings in {written})")
     else:
@@ -64,11 +62,28 @@ def down(args) -> int:
     result = hosts.down(lab, _customers(args.hosts) or None)
     if not hosts.states(lab):
         env.remove_operator_config()
-    if args.json:
-        report.emit_json(result)
-    else:
-        report.out.print(f"removed: {', '.join(result['removed']) or 'nothing'}")
+    _summary(args, "axe lab down", {h: "changed" for h in result["removed"]}, {})
+    if not args.json and not result["removed"]:
+        report.out.print("nothing to remove")
     return 0
+
+
+def _summary(args, title: str, statuses: dict[str, str], details: dict, extra: dict | None = None) -> None:
+    """The per-host ending every axe command has: a table, or one JSON object."""
+    if args.json:
+        report.emit_json({"ok": sum(1 for s in statuses.values() if s == "ok"),
+                          "changed": sum(1 for s in statuses.values() if s == "changed"),
+                          "failed": sum(1 for s in statuses.values() if s == "failed"),
+                          "hosts": {h: {"status": s, **(details.get(h) or {})} for h, s in sorted(statuses.items())},
+                          **(extra or {})})
+        return
+    table = Table(title=title, title_justify="left")
+    table.add_column("host")
+    table.add_column("result")
+    table.add_column("ssh")
+    for host, status in sorted(statuses.items()):
+        table.add_row(host, f"[{report.STYLE[status]}]{status}[/]", (details.get(host) or {}).get("ssh") or "-")
+    report.out.print(table)
 
 
 @_guard
@@ -77,7 +92,8 @@ def status(args) -> int:
     lab = _lab()
     rows = {h: s.as_dict() for h, s in sorted(hosts.states(lab).items())}
     if args.json:
-        report.emit_json({"lab": lab.name, "hosts": rows})
+        report.emit_json({"lab": lab.name, "ok": sum(r["running"] for r in rows.values()), "changed": 0,
+                          "failed": sum(not r["running"] for r in rows.values()), "hosts": rows})
         return 0
     table = Table(title=f"lab {lab.name}", title_justify="left")
     for col in ("host", "running", "ssh", "magicdns", "image"):
