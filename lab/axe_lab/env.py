@@ -15,9 +15,8 @@ MARKER = "# axe operator settings written by `axe lab up` (points axe at the lab
 
 
 def settings(lab: Lab) -> dict[str, str]:
-    return {
-        "AXE_SSH_CONFIG": str(lab.ssh_config),
-    }
+    from . import services
+    return {"AXE_SSH_CONFIG": str(lab.ssh_config), **services.settings(lab)}
 
 
 def exports(lab: Lab) -> str:

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commands, images, shell
+from . import commands, images, services, shell
 from .config import INNER_BASE_TAG, SSH_USER, Lab, LabError, host_name, magicdns_name
 
 SSH_READY_TIMEOUT = 90
@@ -91,7 +91,7 @@ def write_ssh_files(lab: Lab, current: dict[str, HostState]) -> None:
         if not st.running or not st.port:
             continue
         alias = magicdns_name(host)
-        config += [f"Host {host} {alias}",
+        config += [f"Host {host} {alias} {services.tailscale_ip(host)}",
                    "  HostName 127.0.0.1",
                    f"  Port {st.port}",
                    f"  User {SSH_USER}",
@@ -153,6 +153,10 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     image = images.ensure_host_image(log)
     base_tar = images.saved_base(lab.state_dir.parent / "images")
     _ensure_network(lab)
+    services.ensure_vault(lab, image)
+    services.write_tools(lab)
+    for host in hosts:
+        services.set_peer(lab, host)
     before = states(lab)
     started = []
     for host in hosts:
@@ -162,6 +166,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     write_ssh_files(lab, states(lab))
     with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
         list(pool.map(lambda h: _wait_ready(lab, h, base_tar), hosts))
+    services.wait_vault(lab)
     return {"started": started, "unchanged": [h for h in hosts if h not in started],
             "hosts": {h: s.as_dict() for h, s in states(lab).items() if h in hosts}}
 
@@ -179,7 +184,12 @@ def down(lab: Lab, customers: list[str] | None = None) -> dict:
     if doomed:
         shell.run(commands.remove_volumes(doomed), timeout=180)
     remaining = states(lab)
+    services.forget_peers(lab, targets)
     if not remaining:
+        # The last host is gone: the lab's own services (the vault) go too.
+        others = [json.loads(line)["Names"] for line in shell.text(commands.list_containers(lab)).splitlines()]
+        if others:
+            shell.run(commands.remove_containers(others), timeout=180)
         nets = shell.text(commands.list_networks(lab)).split()
         if nets:
             shell.run(commands.remove_networks(nets))

@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 AXE Labs
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""customers.yaml: the one loader. Read, validate, change, write back.
+
+Writes keep every byte of what did not change: comments, key order, quoting, blank lines,
+indentation. ruamel.yaml's round trip keeps comments and quoting but normalises some layout
+(sequence indentation, for one), so the new text is spliced in: only the lines whose rendering
+actually changed replace their originals (see `splice`). Writes are atomic (temp file + rename),
+keep the previous version as `customers.yaml.bak`, and hold an exclusive lock so two operators
+cannot interleave a read-change-write.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import errno
+import fcntl
+import getpass
+import io
+import json
+import os
+import socket
+import time
+import traceback
+
+from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import CUSTOMERS_SCHEMA, SERVICES
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, validate
+
+try:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    HAS_RUAMEL = True
+    RUAMEL_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - the controller's virtualenv has it
+    HAS_RUAMEL = False
+    RUAMEL_IMPORT_ERROR = traceback.format_exc()
+    YAMLError = Exception
+
+LOCK_WAIT_SECONDS = 30
+EMPTY_FILE = "# AXE Labs customer registry. Schema: schemas/customers.schema.json\ncustomers: {}\n"
+
+
+def _yaml():
+    if not HAS_RUAMEL:
+        raise ProductError("the Python package ruamel.yaml is missing on the controller",
+                           "install axe with scripts/setup.sh (it pins ruamel.yaml)")
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap a long line
+    return yaml
+
+
+def dump(document):
+    stream = io.StringIO()
+    _yaml().dump(document, stream)
+    return stream.getvalue()
+
+
+def splice(original, dumped_before, dumped_after):
+    """Apply to `original` only the changes between two renderings of the same document.
+
+    `dumped_before` is ruamel's rendering of the unchanged document, `dumped_after` of the changed
+    one. Lines of `original` that ruamel would merely re-lay-out are kept as they are; a change
+    that touches such a re-laid-out region takes that region's new rendering with it.
+    """
+    o_lines = original.splitlines(True)
+    b_lines = dumped_before.splitlines(True)
+    a_lines = dumped_after.splitlines(True)
+    if o_lines == b_lines:
+        return dumped_after
+    b_to_o = {}
+    for tag, o1, o2, b1, b2 in difflib.SequenceMatcher(None, o_lines, b_lines, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for k in range(b2 - b1):
+                b_to_o[b1 + k] = o1 + k
+    hunks = []
+    for tag, b1, b2, a1, a2 in difflib.SequenceMatcher(None, b_lines, a_lines, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        # Widen the hunk until both of its edges sit on lines known in the original.
+        while b1 > 0 and (b1 - 1) not in b_to_o:
+            b1, a1 = b1 - 1, a1 - 1
+        while b2 < len(b_lines) and b2 not in b_to_o:
+            b2, a2 = b2 + 1, a2 + 1
+        if hunks and b1 <= hunks[-1][1]:
+            pb1, pb2, pa1, pa2 = hunks.pop()
+            b1, a1 = pb1, pa1
+            b2, a2 = max(b2, pb2), max(a2, pa2)
+        hunks.append((b1, b2, a1, a2))
+    out, o_pos = [], 0
+    for b1, b2, a1, a2 in hunks:
+        o_start = b_to_o[b1 - 1] + 1 if b1 > 0 else 0
+        o_end = b_to_o[b2] if b2 < len(b_lines) else len(o_lines)
+        out.extend(o_lines[o_pos:o_start])
+        out.extend(a_lines[a1:a2])
+        o_pos = o_end
+    out.extend(o_lines[o_pos:])
+    return "".join(out)
+
+
+class CustomersFile(object):
+    """One customers.yaml on disk. `load()` validates; `render()` and `write()` keep bytes."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(os.path.expanduser(path))
+        self.text = None
+        self.document = None
+
+    # reading ------------------------------------------------------------------------------
+    def check_not_directory(self):
+        """Trap T23: a bind mount of a missing file leaves a directory where the file belongs."""
+        if os.path.isdir(self.path):
+            if os.listdir(self.path):
+                raise ProductError(
+                    "%s is a directory, not a file, and it is not empty" % self.path, trap="T23",
+                    next_step="look inside it, move what matters elsewhere, remove the directory, and run again")
+            return True
+        return False
+
+    def load(self, allow_missing=False):
+        if self.check_not_directory():
+            self.text = EMPTY_FILE  # an empty directory: treated as no file; write() replaces it
+        elif not os.path.exists(self.path):
+            if not allow_missing:
+                raise ProductError("no customers file at %s" % self.path, trap="T01",
+                                   next_step="set AXE_CUSTOMERS_FILE or --customers-file, or create it with "
+                                             "`axe customers add CUSTOMER ... --apply`")
+            self.text = EMPTY_FILE
+        else:
+            with io.open(self.path, encoding="utf-8") as fh:
+                self.text = fh.read()
+        try:
+            self.document = _yaml().load(self.text)
+        except YAMLError as exc:
+            raise ProductError("%s is not valid YAML: %s" % (self.path, str(exc).replace("\n", " ")),
+                               next_step="fix the YAML at the line shown (the .bak beside it is the last good version)")
+        if self.document is None:
+            self.document = _yaml().load(EMPTY_FILE)
+        self.validate()
+        return self
+
+    def validate(self, document=None):
+        errors, dummy = validate(plain(document if document is not None else self.document), CUSTOMERS_SCHEMA,
+                                 self.path)
+        if document is None:
+            # Re-run on the round-trip document for line numbers.
+            errors, dummy = validate(self.document, CUSTOMERS_SCHEMA, self.path)
+        if errors:
+            raise ProductError("%s does not match schemas/customers.schema.json" % self.path, details=errors,
+                               next_step="fix the entries named above; nothing was changed")
+
+    # questions ----------------------------------------------------------------------------
+    @property
+    def customers(self):
+        return self.document.get("customers") or {}
+
+    def entry(self, customer):
+        entry = self.customers.get(customer)
+        if entry is None:
+            known = ", ".join(sorted(self.customers)) or "none"
+            raise ProductError("customer %r is not in %s (known: %s)" % (customer, self.path, known), trap="T01",
+                               next_step="axe customers add %s --legal-name NAME --primary-domain DOMAIN "
+                                         "--entity ID --apply" % customer)
+        return entry
+
+    def manifest(self, customer):
+        """{service: [secret slots]} for the customer; empty for a sovereignty customer (T24)."""
+        services = self.document.get("services") or {}
+        return dict((svc, list((services.get(svc) or {}).get(customer, {}).get("secrets") or []))
+                    for svc in SERVICES if customer in (services.get(svc) or {}))
+
+    # writing ------------------------------------------------------------------------------
+    def render(self):
+        """The file's new text: the original with only the changed lines replaced."""
+        before = dump(_yaml().load(self.text) or _yaml().load(EMPTY_FILE))
+        after = dump(self.document)
+        spliced = splice(self.text, before, after)
+        # The splice is an optimisation of layout, never of content: if its result does not mean
+        # exactly the changed document, fall back to ruamel's own rendering.
+        if plain(_yaml().load(spliced)) != plain(self.document):
+            return after
+        return spliced
+
+    def write(self, new_text):
+        self.validate(_yaml().load(new_text))
+        if os.path.isdir(self.path):
+            os.rmdir(self.path)  # T23: only an empty one gets here (check_not_directory)
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+        if os.path.exists(self.path):
+            _atomic_copy(self.path, self.path + ".bak")
+        _atomic_write(self.path, new_text)
+        self.text = new_text
+
+
+def plain(node):
+    """A ruamel document as plain dicts and lists (for comparison and JSON Schema)."""
+    return json.loads(json.dumps(node, default=str))
+
+
+def _atomic_write(path, text, mode=None):
+    directory = os.path.dirname(path)
+    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+    with io.open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if mode is None and os.path.exists(path):
+        mode = os.stat(path).st_mode & 0o7777
+    os.chmod(tmp, mode if mode is not None else 0o644)
+    os.rename(tmp, path)
+
+
+def _atomic_copy(src, dst):
+    with io.open(src, encoding="utf-8") as fh:
+        _atomic_write(dst, fh.read(), mode=os.stat(src).st_mode & 0o7777)
+
+
+class FileLock(object):
+    """An exclusive lock beside a file, naming its holder, waited on for a bounded time."""
+
+    def __init__(self, path, wait=LOCK_WAIT_SECONDS):
+        self.path = path + ".lock"
+        self.wait = wait
+        self.fh = None
+
+    def __enter__(self):
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+        self.fh = io.open(self.path, "a+")
+        deadline = time.time() + self.wait
+        while True:
+            try:
+                fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.time() >= deadline:
+                    self.fh.seek(0)
+                    holder = self.fh.read().strip() or "unknown"
+                    self.fh.close()
+                    raise ProductError("%s is locked by another run (%s)" % (self.path[:-5], holder),
+                                       next_step="wait for that run to finish, then run again")
+                time.sleep(0.1)
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write("%s@%s pid %d since %s" % (getpass.getuser(), socket.gethostname(), os.getpid(),
+                                                 time.strftime("%Y-%m-%dT%H:%M:%S%z")))
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+        return False

@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 AXE Labs
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The file formats the product owns, as JSON Schemas: customers.yaml and the bootstrap pack.
+
+These dicts are the source; `schemas/*.schema.json` in the repository are exported from them
+(scripts/export_schemas.py) for editors and other tools, and a test keeps the two identical.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Trap T25: everything derived from a customer id (paths, host names, env names) is built from
+# an id that matches this.
+CUSTOMER_ID = r"^[a-z][a-z0-9-]{1,30}$"
+UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+HOSTNAME = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+ENV_NAME = r"^[A-Z][A-Z0-9_]{1,127}$"
+ENTITY_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+SERVICES = ["frame", "blueprint", "hive", "vault"]
+SSO_APPS = ["blueprint", "vaultwarden", "frame_mcp"]
+PACK_SCHEMA_ID = "axelabs-bootstrap/v1"
+
+_HTTPS_URI = {"type": "string", "pattern": r"^https://[^\s/$.?#][^\s]*$"}
+
+CUSTOMERS_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://axelabs.ai/schemas/customers.schema.json",
+    "title": "AXE Labs customer registry (customers.yaml)",
+    "description": "Every customer the operator onboards, and the services manifest: which secrets each "
+                   "service needs per customer. Secrets themselves live in the vault, never here.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["customers"],
+    "properties": {
+        "customers": {
+            "type": "object",
+            "propertyNames": {"pattern": CUSTOMER_ID},
+            "additionalProperties": {"$ref": "#/$defs/customer"},
+        },
+        "services": {
+            "description": "services.{service}.{customer}: the manifest. A customer with no slot under any "
+                           "service is a sovereignty customer (trap T24): deploys refuse it.",
+            "type": "object",
+            "propertyNames": {"enum": SERVICES},
+            "additionalProperties": {
+                "type": "object",
+                "propertyNames": {"pattern": CUSTOMER_ID},
+                "additionalProperties": {"$ref": "#/$defs/manifest"},
+            },
+        },
+    },
+    "$defs": {
+        "customer": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["legal_name", "primary_domain", "public_domain", "entities", "tailscale_host"],
+            "properties": {
+                "legal_name": {"type": "string", "minLength": 1},
+                "primary_domain": {"type": "string", "pattern": HOSTNAME},
+                "public_domain": {"type": "string", "pattern": HOSTNAME},
+                "entities": {"type": "array", "minItems": 1, "uniqueItems": True,
+                             "items": {"type": "string", "pattern": ENTITY_ID}},
+                "tailscale_host": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{0,62}$"},
+                "ssh_user": {"type": "string", "pattern": r"^[a-z_][a-z0-9_-]{0,31}$"},
+                "sso": {"$ref": "#/$defs/sso"},
+                "user_entity_map": {"type": "object", "additionalProperties": {
+                    "type": "array", "items": {"type": "string", "pattern": ENTITY_ID}}},
+                "default_entities_by_domain": {"type": "object", "additionalProperties": {
+                    "type": "array", "items": {"type": "string", "pattern": ENTITY_ID}}},
+                "onboarded": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+            },
+        },
+        "sso": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["provider"],
+            "properties": {
+                "provider": {"enum": ["microsoft_entra_id"]},
+                "tenant_id": {"type": "string", "pattern": UUID},
+                "apps": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "blueprint": {"$ref": "#/$defs/sso_app"},
+                        "vaultwarden": {"$ref": "#/$defs/sso_app"},
+                        "frame_mcp": {"$ref": "#/$defs/sso_app"},
+                    },
+                },
+            },
+        },
+        "sso_app": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["client_id", "client_secret_env"],
+            "properties": {
+                "client_id": {"type": "string", "pattern": UUID},
+                "client_secret_env": {"type": "string", "pattern": r"^AZURE_[A-Z0-9_]+_CLIENT_SECRET$"},
+                "redirect_uri": _HTTPS_URI,
+                "application_id_uri": _HTTPS_URI,
+                "redirect_uris": {"type": "array", "items": _HTTPS_URI},
+                "scopes": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            },
+        },
+        "manifest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["secrets"],
+            "properties": {
+                "secrets": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["env"],
+                        "properties": {
+                            "env": {"type": "string", "pattern": ENV_NAME},
+                            "auto_generate": {"type": "boolean"},
+                            "source": {"enum": ["pack", "generated", "operator"]},
+                            "description": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+_PACK_APP = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["client_id", "client_secret"],
+    "properties": {
+        "client_id": {"type": "string", "pattern": UUID},
+        "client_secret": {"type": "string", "minLength": 8, "maxLength": 512, "pattern": r"^\S+$"},
+    },
+}
+
+PACK_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://axelabs.ai/schemas/axelabs-bootstrap-v1.schema.json",
+    "title": "Customer IT's bootstrap pack (axelabs-bootstrap-{customer}.json, schema axelabs-bootstrap/v1)",
+    "description": "The Entra ID app registrations customer IT made for the customer: tenant, three apps' "
+                   "client ids and secrets, and frame_mcp's application id URI. Fields not listed here are "
+                   "reported as warnings, not errors.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schema", "customer", "tenant_id", "apps"],
+    "properties": {
+        "schema": {"const": PACK_SCHEMA_ID},
+        "customer": {"type": "string", "pattern": CUSTOMER_ID},
+        "generated_at": {"type": "string"},
+        "tenant_id": {"type": "string", "pattern": UUID},
+        "apps": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": SSO_APPS,
+            "properties": {
+                "blueprint": _PACK_APP,
+                "vaultwarden": _PACK_APP,
+                "frame_mcp": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["client_id", "client_secret", "application_id_uri"],
+                    "properties": dict(_PACK_APP["properties"], **{
+                        "application_id_uri": _HTTPS_URI,
+                        "scope": {"type": "string", "minLength": 1},
+                        "redirect_uris": {"type": "array", "minItems": 1, "items": _HTTPS_URI},
+                    }),
+                },
+            },
+        },
+    },
+}

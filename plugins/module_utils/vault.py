@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 AXE Labs
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vault, behind one interface: get, put, delete and list a customer's secrets by env name.
+
+Backends fill the same steps (status, sync, find, write); `backend()` picks one by name.
+  bw_serve  Vaultwarden through the Bitwarden CLI's local REST API (`bw serve`, the Vault
+            Management API). A secret is a login item named `axe/{customer}/{service}/{ENV}` in
+            the operator organization's collection for the customer, the value in its password.
+
+Values never appear in an error, a repr or a return value other than `get`'s.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlencode
+from ansible.module_utils.six.moves.urllib.request import Request, build_opener, ProxyHandler
+
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+
+DEFAULT_URL = "http://127.0.0.1:8087"
+DEFAULT_ORGANIZATION = "AXE Labs"
+MANAGED_NOTE = "managed by axe (axelabs.onboard); do not rename"
+
+
+def item_name(customer, service, env):
+    return "axe/%s/%s/%s" % (customer, service, env)
+
+
+class VaultError(ProductError):
+    pass
+
+
+class BwServeBackend(object):
+    """Vault Management API client. Syncs once before its first read and again before any read
+    that follows one of its own writes (trap T19: a bw cache that has not synced misses items)."""
+
+    name = "bw_serve"
+
+    def __init__(self, url=DEFAULT_URL, organization=DEFAULT_ORGANIZATION, timeout=15):
+        self.url = (url or DEFAULT_URL).rstrip("/")
+        self.organization = organization or DEFAULT_ORGANIZATION
+        self.timeout = timeout
+        # bw serve listens on loopback; never send its traffic through a proxy.
+        self._opener = build_opener(ProxyHandler({}))
+        self._synced = False
+        self._org_id = None
+        self._collections = {}
+
+    # transport --------------------------------------------------------------------------
+    def _call(self, method, path, body=None, query=None):
+        url = self.url + path + ("?" + urlencode(query) if query else "")
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        request = Request(url, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            response = self._opener.open(request, timeout=self.timeout)
+            payload = json.loads(response.read().decode("utf-8") or "{}")
+        except HTTPError as exc:
+            try:
+                payload = json.loads(exc.read().decode("utf-8") or "{}")
+            except ValueError:
+                payload = {"success": False, "message": "HTTP %d" % exc.code}
+        except URLError as exc:
+            raise VaultError("the vault (bw serve) at %s does not answer: %s" % (self.url, exc.reason),
+                             trap="T17", next_step="start it with your session: "
+                             "`export BW_SESSION=$(bw unlock --raw); bw serve --hostname 127.0.0.1 --port 8087`, "
+                             "or set AXE_VAULT_URL")
+        except ValueError:
+            raise VaultError("the vault at %s answered something that is not JSON" % self.url,
+                             next_step="check AXE_VAULT_URL points at `bw serve`")
+        if not payload.get("success", False):
+            message = payload.get("message") or "unknown error"
+            if "locked" in message.lower():
+                raise VaultError("the vault is locked (%s)" % self.url, trap="T17",
+                                 next_step="unlock it: `export BW_SESSION=$(bw unlock --raw)` and restart bw serve, "
+                                           "or let axe start it (it finds BW_SESSION or the Keychain item axe.vault.session)")
+            if "not logged in" in message.lower():
+                raise VaultError("the vault CLI is not logged in (%s)" % self.url,
+                                 next_step="`bw login` on this machine, then unlock and restart bw serve")
+            raise VaultError("the vault refused %s %s: %s" % (method, path, message),
+                             next_step="check the vault (bw serve) and run again")
+        return payload.get("data")
+
+    # steps ------------------------------------------------------------------------------
+    def status(self):
+        data = self._call("GET", "/status") or {}
+        template = data.get("template") or {}
+        state = template.get("status")
+        if state == "locked":
+            raise VaultError("the vault is locked (%s)" % self.url, trap="T17",
+                             next_step="export BW_SESSION=$(bw unlock --raw) and restart bw serve with it")
+        if state == "unauthenticated":
+            raise VaultError("the vault CLI is not logged in (%s)" % self.url, next_step="run `bw login`")
+        return template
+
+    def sync(self):
+        self._call("POST", "/sync")
+        self._synced = True
+
+    def _fresh(self):
+        if not self._synced:
+            self.sync()
+
+    def _list(self, path, query=None):
+        data = self._call("GET", path, query=query) or {}
+        return data.get("data") or []
+
+    def organization_id(self):
+        if self._org_id is None:
+            self._fresh()
+            found = [o for o in self._list("/list/object/organizations", {"search": self.organization})
+                     if o.get("name") == self.organization]
+            if not found:
+                raise VaultError("the vault has no organization named %r" % self.organization,
+                                 next_step="create it in the vault, or set AXE_VAULT_ORGANIZATION to yours")
+            self._org_id = found[0]["id"]
+        return self._org_id
+
+    def collection_id(self, customer, create=False):
+        name = "customer/%s" % customer
+        if name not in self._collections:
+            org = self.organization_id()
+            found = [c for c in self._list("/list/object/org-collections", {"organizationId": org, "search": name})
+                     if c.get("name") == name]
+            if found:
+                self._collections[name] = found[0]["id"]
+            elif create:
+                made = self._call("POST", "/object/org-collection", {"organizationId": org, "name": name,
+                                                                       "externalId": None, "groups": []},
+                                  query={"organizationId": org})
+                self._collections[name] = made["id"]
+                self._synced = False
+            else:
+                return None
+        return self._collections[name]
+
+    def _find(self, customer, service, env):
+        name = item_name(customer, service, env)
+        self._fresh()
+        items = [i for i in self._list("/list/object/items", {"search": name, "organizationId": self.organization_id()})
+                 if i.get("name") == name]
+        if len(items) > 1:
+            raise VaultError("the vault holds %d items named %s" % (len(items), name),
+                             next_step="delete the duplicates in the vault, keeping the right one")
+        return items[0] if items else None
+
+    # the interface ------------------------------------------------------------------------
+    def get(self, customer, service, env):
+        item = self._find(customer, service, env)
+        return ((item.get("login") or {}).get("password")) if item else None
+
+    def exists(self, customer, service, env):
+        return self._find(customer, service, env) is not None
+
+    def plan_put(self, customer, service, env, value):
+        """'create', 'update' or 'unchanged': what put() would do (compares without revealing)."""
+        item = self._find(customer, service, env)
+        if item is None:
+            return "create"
+        return "unchanged" if (item.get("login") or {}).get("password") == value else "update"
+
+    def put(self, customer, service, env, value):
+        item = self._find(customer, service, env)
+        if item is not None and (item.get("login") or {}).get("password") == value:
+            return "unchanged"
+        if item is None:
+            body = {
+                "organizationId": self.organization_id(),
+                "collectionIds": [self.collection_id(customer, create=True)],
+                "folderId": None, "type": 1, "name": item_name(customer, service, env),
+                "notes": MANAGED_NOTE, "favorite": False, "reprompt": 0,
+                "fields": [{"name": "axe.customer", "value": customer, "type": 0},
+                           {"name": "axe.service", "value": service, "type": 0}],
+                "login": {"uris": [], "username": env, "password": value, "totp": None},
+            }
+            self._call("POST", "/object/item", body)
+            action = "create"
+        else:
+            item = dict(item)
+            item["login"] = dict(item.get("login") or {}, password=value)
+            self._call("PUT", "/object/item/%s" % item["id"], item)
+            action = "update"
+        self._synced = False  # the next read syncs first (T19)
+        return action
+
+    def delete(self, customer, service, env):
+        item = self._find(customer, service, env)
+        if item is None:
+            return False
+        self._call("DELETE", "/object/item/%s" % item["id"])
+        self._synced = False
+        return True
+
+    def list(self, customer):
+        """[(service, env)] of the customer's secrets, by name only."""
+        self._fresh()
+        prefix = "axe/%s/" % customer
+        out = []
+        for item in self._list("/list/object/items", {"search": prefix, "organizationId": self.organization_id()}):
+            name = item.get("name") or ""
+            if name.startswith(prefix) and name.count("/") == 3:
+                dummy, dummy2, service, env = name.split("/")
+                out.append((service, env))
+        return sorted(out)
+
+
+BACKENDS = {"bw_serve": BwServeBackend}
+
+
+def backend(name="bw_serve", url=None, organization=None):
+    if name not in BACKENDS:
+        raise VaultError("unknown vault backend %r (known: %s)" % (name, ", ".join(sorted(BACKENDS))),
+                         next_step="set AXE_VAULT_BACKEND to one of them")
+    return BACKENDS[name](url=url, organization=organization)
+
+
+VAULT_ARGSPEC = dict(
+    vault_backend=dict(type="str", default="bw_serve", fallback=None),
+    vault_url=dict(type="str"),
+    vault_organization=dict(type="str"),
+)
