@@ -43,19 +43,34 @@ LOCK_WAIT_SECONDS = 30
 EMPTY_FILE = "# AXE Labs customer registry. Schema: schemas/customers.schema.json\ncustomers: {}\n"
 
 
-def _yaml():
+def _yaml(indent=(2, 4, 2)):
     if not HAS_RUAMEL:
         raise ProductError("the Python package ruamel.yaml is missing on the controller",
                            "install axe with scripts/setup.sh (it pins ruamel.yaml)")
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a long line
+    mapping, sequence, offset = indent
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     return yaml
 
 
-def dump(document):
+def guess_indent(text):
+    """(mapping, sequence, offset) as the file writes them, so new lines match their neighbours."""
+    from ruamel.yaml.util import load_yaml_guess_indent
+    try:
+        dummy, sequence, offset = load_yaml_guess_indent(text)
+    except Exception:  # pylint: disable=broad-except
+        return (2, 4, 2)
+    if sequence is None or offset is None or "\n- " in text or not any(
+            line.lstrip().startswith("- ") for line in text.splitlines()):
+        return (2, 4, 2)
+    return (2, max(sequence, offset + 2), offset)
+
+
+def dump(document, indent=(2, 4, 2)):
     stream = io.StringIO()
-    _yaml().dump(document, stream)
+    _yaml(indent).dump(document, stream)
     return stream.getvalue()
 
 
@@ -175,8 +190,9 @@ class CustomersFile(object):
     # writing ------------------------------------------------------------------------------
     def render(self):
         """The file's new text: the original with only the changed lines replaced."""
-        before = dump(_yaml().load(self.text) or _yaml().load(EMPTY_FILE))
-        after = dump(self.document)
+        indent = guess_indent(self.text)
+        before = dump(_yaml().load(self.text) or _yaml().load(EMPTY_FILE), indent)
+        after = dump(self.document, indent)
         spliced = splice(self.text, before, after)
         # The splice is an optimisation of layout, never of content: if its result does not mean
         # exactly the changed document, fall back to ruamel's own rendering.
@@ -195,6 +211,31 @@ class CustomersFile(object):
             _atomic_copy(self.path, self.path + ".bak")
         _atomic_write(self.path, new_text)
         self.text = new_text
+
+
+def quoted(value):
+    """New values in the runbook's style: strings double-quoted, structures in block style."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for key, item in value.items():
+            out[key] = quoted(item)
+        return out
+    if isinstance(value, list):
+        return CommentedSeq([quoted(v) for v in value])
+    if isinstance(value, str):
+        return DoubleQuotedScalarString(value)
+    return value
+
+
+def merge(target, wanted):
+    """Set `wanted`'s values into the round-trip mapping `target`, touching only what differs."""
+    for key, value in wanted.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge(target[key], value)
+        elif plain(target.get(key)) != plain(value):
+            target[key] = quoted(value)
 
 
 def plain(node):

@@ -51,10 +51,17 @@ class RunResult:
     hosts: dict[str, HostResult]
     stats: dict  # host -> what the play published with set_stats under `hosts`
     stdout_tail: str = ""
+    diffs: list = field(default_factory=list)  # (host, task, diff) of tasks that changed or would
 
     @property
     def failed(self) -> bool:
         return self.rc != 0 or any(h.status in ("failed", "unreachable") for h in self.hosts.values())
+
+    def rename_host(self, old: str, new: str) -> None:
+        """Controller plays run on `localhost`; the operator reads the customer's name instead."""
+        if old in self.hosts:
+            self.hosts[new] = self.hosts.pop(old)
+        self.diffs = [(new if h == old else h, t, d) for h, t, d in self.diffs]
 
     def totals(self) -> dict[str, int]:
         return {
@@ -96,6 +103,7 @@ def ansible_env(settings: Settings) -> dict[str, str]:
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_LOCAL_TEMP": str(settings.state_dir / "tmp"),
         "ANSIBLE_FORKS": "20",
+        **settings.product_env(),
     }
 
 
@@ -126,6 +134,7 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict, *, check: b
         cmdline.append("--diff")
     hosts: dict[str, HostResult] = {}
     stats: dict = {}
+    diffs: list = []
 
     def handler(event: dict) -> bool:
         data = event.get("event_data", {})
@@ -134,8 +143,14 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict, *, check: b
         if host and kind.startswith("runner_on_"):
             result = hosts.setdefault(host, HostResult())
             res = data.get("res") or {}
+            if kind == "runner_on_ok" and res.get("changed") and res.get("diff"):
+                diffs.append((host, data.get("task", ""), res["diff"]))
             if kind in ("runner_on_failed",) and not data.get("ignore_errors"):
                 result.messages.append(f"{data.get('task', '')}: {res.get('msg', '') or res.get('stderr', '')}".strip())
+                for detail in res.get("details") or []:
+                    result.messages.append(f"  - {detail}")
+                if res.get("next_step") and "next:" not in (res.get("msg") or ""):
+                    result.messages.append(f"  next: {res['next_step']}")
             if kind == "runner_on_unreachable":
                 result.messages.append(f"unreachable: {res.get('msg', '')}".strip())
         if kind == "playbook_on_stats":
@@ -172,4 +187,4 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict, *, check: b
             tail = ""
     prune_runs(settings.runs_dir, settings.keep_runs)
     return RunResult(playbook=fqcn, rc=runner.rc, status=runner.status, artifact_dir=private,
-                     seconds=seconds, hosts=hosts, stats=stats, stdout_tail=tail)
+                     seconds=seconds, hosts=hosts, stats=stats, stdout_tail=tail, diffs=diffs)

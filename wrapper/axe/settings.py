@@ -7,6 +7,13 @@
 | SSH config       | AXE_SSH_CONFIG     | none: ssh's own (~/.ssh/config)           |
 | runs kept        | AXE_KEEP_RUNS      | 20                                        |
 | collection       | AXE_COLLECTION_DIR | this checkout, else the installed one     |
+| customers file   | AXE_CUSTOMERS_FILE | ~/.axe/customers.yaml                     |
+| vault backend    | AXE_VAULT_BACKEND  | bw_serve                                  |
+| vault URL        | AXE_VAULT_URL      | http://127.0.0.1:8087 (`bw serve`)        |
+| vault org        | AXE_VAULT_ORGANIZATION | AXE Labs                              |
+| Bitwarden CLI    | AXE_BW             | bw                                        |
+| Keychain tool    | AXE_SECURITY       | security                                  |
+| Tailscale CLI    | AXE_TAILSCALE      | tailscale                                 |
 
 The settings file holds `NAME=value` lines with the same names (`axe lab up` writes one that
 points at the lab when the operator has none).
@@ -56,6 +63,13 @@ class Settings:
     ssh_config: Path | None
     keep_runs: int
     collection_dir: Path | None
+    customers_file: Path = Path("~/.axe/customers.yaml").expanduser()
+    vault_backend: str = "bw_serve"
+    vault_url: str = "http://127.0.0.1:8087"
+    vault_organization: str = "AXE Labs"
+    bw: str = "bw"
+    security: str = "security"
+    tailscale: str = "tailscale"
 
     @classmethod
     def load(cls) -> "Settings":
@@ -71,7 +85,23 @@ class Settings:
         except ValueError:
             raise AxeError(f"AXE_KEEP_RUNS={values['AXE_KEEP_RUNS']!r} is not a number", "set it to e.g. 20")
         return cls(state_dir=state_dir, ssh_config=ssh_config, keep_runs=max(1, keep),
-                   collection_dir=cls._collection_dir(values))
+                   collection_dir=cls._collection_dir(values),
+                   customers_file=Path(values.get("AXE_CUSTOMERS_FILE") or "~/.axe/customers.yaml").expanduser(),
+                   vault_backend=values.get("AXE_VAULT_BACKEND") or "bw_serve",
+                   vault_url=values.get("AXE_VAULT_URL") or "http://127.0.0.1:8087",
+                   vault_organization=values.get("AXE_VAULT_ORGANIZATION") or "AXE Labs",
+                   bw=values.get("AXE_BW") or "bw", security=values.get("AXE_SECURITY") or "security",
+                   tailscale=values.get("AXE_TAILSCALE") or "tailscale")
+
+    def with_customers_file(self, path: str | None) -> "Settings":
+        import dataclasses
+        return dataclasses.replace(self, customers_file=Path(path).expanduser()) if path else self
+
+    def product_env(self) -> dict[str, str]:
+        """The non-secret settings the collection's plugins read from the environment."""
+        return {"AXE_CUSTOMERS_FILE": str(self.customers_file), "AXE_VAULT_BACKEND": self.vault_backend,
+                "AXE_VAULT_URL": self.vault_url, "AXE_VAULT_ORGANIZATION": self.vault_organization,
+                "AXE_TAILSCALE": self.tailscale, **({"AXE_SSH_CONFIG": str(self.ssh_config)} if self.ssh_config else {})}
 
     @staticmethod
     def default_state_dir() -> Path:

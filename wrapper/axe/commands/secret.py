@@ -1,0 +1,84 @@
+"""`axe secret push|get`: one secret of a customer's service, by env name."""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import tempfile
+
+from .. import apply_flow, collection, report, vault_session
+from ..commands.customers import LOCALHOST
+from ..errors import AxeError
+from ..inventory import check_customer_id
+from ..settings import Settings
+
+SERVICES = ["frame", "blueprint", "hive", "vault"]
+
+
+def _read_value() -> str:
+    if sys.stdin.isatty():
+        value = getpass.getpass("value (hidden): ")
+    else:
+        value = sys.stdin.read()
+    value = value.rstrip("\n")
+    if not value:
+        raise AxeError("no value given", "type it at the hidden prompt, or pipe it on stdin")
+    return value
+
+
+def push(args) -> int:
+    settings = Settings.load().with_customers_file(args.customers_file)
+    check_customer_id(args.customer)
+    collection.importable(settings)
+    settings, how = vault_session.ensure(settings)
+    report.err.print(f"[dim]{how}[/dim]")
+    value = _read_value()
+    tmpdir = settings.state_dir / "tmp"
+    tmpdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, path = tempfile.mkstemp(prefix="value-", dir=tmpdir)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value)
+        return apply_flow.check_then_apply(
+            args, settings, "secret_push", LOCALHOST,
+            {"customer": args.customer, "service": args.service, "env_name": args.env, "value_file": path},
+            "secret-push", lambda h, s: f"{(s.get('secret') or {}).get('name')}: {(s.get('secret') or {}).get('action')}",
+            f"axe secret push {args.env}", controller_for=args.customer)
+    finally:
+        os.unlink(path)
+
+
+def get(args) -> int:
+    """Prints the value and nothing else (reads need no playbook: nothing changes, nothing is logged)."""
+    settings = Settings.load().with_customers_file(args.customers_file)
+    check_customer_id(args.customer)
+    collection.importable(settings)
+    settings, how = vault_session.ensure(settings)
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault
+    client = vault.backend(settings.vault_backend, url=settings.vault_url, organization=settings.vault_organization)
+    try:
+        value = client.get(args.customer, args.service, args.env)
+    except vault.VaultError as exc:
+        raise AxeError(str(exc)) from exc
+    if value is None:
+        raise AxeError(f"{vault.item_name(args.customer, args.service, args.env)} is not in the vault",
+                       f"push it: axe secret push {args.env} --service {args.service} --customer {args.customer} --apply",
+                       exit_code=1)
+    sys.stdout.write(value + "\n")
+    return 0
+
+
+def register(sub) -> None:
+    secret = sub.add_parser("secret", help="a customer's secrets in the vault, by env name")
+    cmds = secret.add_subparsers(dest="secret_command", required=True, metavar="COMMAND")
+    for name, fn, helptext in (("push", push, "push a value (hidden prompt or stdin); refused unless the manifest lists it"),
+                               ("get", get, "print a value (and nothing else) to stdout")):
+        p = cmds.add_parser(name, help=helptext)
+        p.add_argument("env", help="the env name, e.g. AZURE_ACME_BLUEPRINT_CLIENT_SECRET")
+        p.add_argument("--customer", required=True)
+        p.add_argument("--service", required=True, choices=SERVICES)
+        if name == "push":
+            apply_flow.add_apply_flags(p)
+        else:
+            p.add_argument("--customers-file", help="customers.yaml to use")
+        p.set_defaults(func=fn)

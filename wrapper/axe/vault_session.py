@@ -1,0 +1,115 @@
+"""Reach the vault for a run: a `bw serve` that answers, or one axe starts with the operator's session.
+
+Trap T17: the session (from `bw unlock --raw`) lives in BW_SESSION, or in the Keychain item
+`axe.vault.session`. axe looks in both, keeps them in step (a session found only in the
+environment is written to the Keychain), and says which one it used. Trap T18: the `bw` CLI's
+version is checked against the range known to crash against the vault server.
+"""
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+from .errors import AxeError
+from .settings import Settings
+
+KEYCHAIN_SERVICE = "axe.vault.session"
+# bw CLI releases that crash against the vault server with
+# "TypeError ... toWrappedAccountCryptographicState" (trap T18), and the pin that works.
+KNOWN_BAD_BW = ((2025, 10, 0), (2025, 12, 0))  # [from, to)
+BW_PIN = "2025.9.1"
+
+
+def check_bw_version(settings: Settings) -> str | None:
+    """The bw version, or None when no bw is installed; refuses a known-bad one (T18)."""
+    exe = shutil.which(settings.bw)
+    if not exe:
+        return None
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    match = re.match(r"^(\d+)\.(\d+)\.(\d+)", out)
+    if not match:
+        raise AxeError(f"T18: cannot read the bw version from {out!r}", f"check `{exe} --version`")
+    version = tuple(int(x) for x in match.groups())
+    low, high = KNOWN_BAD_BW
+    if low <= version < high:
+        raise AxeError(f"T18: bw {out} is in the range known to crash against the vault server "
+                       f"({'.'.join(map(str, low))} to before {'.'.join(map(str, high))})",
+                       f"install the pinned CLI: npm install -g @bitwarden/cli@{BW_PIN}")
+    return out
+
+
+def _security(settings: Settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess | None:
+    exe = shutil.which(settings.security)
+    if not exe:
+        return None
+    return subprocess.run([exe, *args], capture_output=True, text=True, input=stdin, timeout=30)
+
+
+def find_session(settings: Settings) -> tuple[str, str]:
+    """(session, where it came from). Keeps env and Keychain in step (T17)."""
+    env_session = os.environ.get("BW_SESSION", "").strip()
+    read = _security(settings, "find-generic-password", "-s", KEYCHAIN_SERVICE, "-w")
+    keychain = read.stdout.strip() if read is not None and read.returncode == 0 else ""
+    if env_session:
+        if env_session != keychain and read is not None:
+            # -w last: the value comes on stdin, never on a command line.
+            _security(settings, "add-generic-password", "-U", "-s", KEYCHAIN_SERVICE, "-a",
+                      os.environ.get("USER", "axe"), "-w", stdin=env_session + "\n")
+            return env_session, "the environment (BW_SESSION; the Keychain item axe.vault.session updated to match)"
+        return env_session, "the environment (BW_SESSION)"
+    if keychain:
+        return keychain, "the Keychain item axe.vault.session"
+    raise AxeError("T17: no vault session: BW_SESSION is unset and the Keychain has no axe.vault.session",
+                   'export BW_SESSION="$(bw unlock --raw)" && security add-generic-password -U '
+                   f'-s {KEYCHAIN_SERVICE} -a "$USER" -w   (then paste it at the prompt)')
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure(settings: Settings) -> tuple[Settings, str]:
+    """Settings whose vault_url answers unlocked, and a line saying how."""
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault  # noqa: E402 (collection path)
+
+    bw_version = check_bw_version(settings)
+    client = vault.backend(settings.vault_backend, url=settings.vault_url, organization=settings.vault_organization)
+    try:
+        client.status()
+        return settings, f"vault: bw serve at {settings.vault_url}" + (f" (bw {bw_version})" if bw_version else "")
+    except vault.VaultError as exc:
+        if "does not answer" not in exc.message:
+            raise AxeError(str(exc)) from exc
+    if not bw_version:
+        raise AxeError(f"T17: the vault (bw serve) at {settings.vault_url} does not answer and no `bw` is installed",
+                       "install the Bitwarden CLI, or start bw serve and set AXE_VAULT_URL")
+    session, source = find_session(settings)
+    port = _free_port()
+    proc = subprocess.Popen([shutil.which(settings.bw), "serve", "--hostname", "127.0.0.1", "--port", str(port)],
+                            env={**os.environ, "BW_SESSION": session}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    atexit.register(lambda: proc.poll() is None and proc.terminate())
+    url = f"http://127.0.0.1:{port}"
+    started = dataclasses.replace(settings, vault_url=url)
+    deadline = time.monotonic() + 20
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            vault.backend(settings.vault_backend, url=url, organization=settings.vault_organization).status()
+            return started, f"vault: started bw serve at {url} with the session from {source}"
+        except vault.VaultError as exc:
+            last = exc
+            if "locked" in exc.message:
+                break
+            time.sleep(0.2)
+    proc.terminate()
+    raise AxeError(f"T17: bw serve started with the session from {source} but {last}",
+                   'the session is stale: export BW_SESSION="$(bw unlock --raw)" and run again')
