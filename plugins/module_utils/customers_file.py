@@ -55,19 +55,6 @@ def _yaml(indent=(2, 4, 2)):
     return yaml
 
 
-def guess_indent(text):
-    """(mapping, sequence, offset) as the file writes them, so new lines match their neighbours."""
-    from ruamel.yaml.util import load_yaml_guess_indent
-    try:
-        dummy, sequence, offset = load_yaml_guess_indent(text)
-    except Exception:  # pylint: disable=broad-except
-        return (2, 4, 2)
-    if sequence is None or offset is None or "\n- " in text or not any(
-            line.lstrip().startswith("- ") for line in text.splitlines()):
-        return (2, 4, 2)
-    return (2, max(sequence, offset + 2), offset)
-
-
 def dump(document, indent=(2, 4, 2)):
     stream = io.StringIO()
     _yaml(indent).dump(document, stream)
@@ -91,14 +78,26 @@ def splice(original, dumped_before, dumped_after):
         if tag == "equal":
             for k in range(b2 - b1):
                 b_to_o[b1 + k] = o1 + k
+    def o_at(b):
+        """Where B's line `b` starts in the original, when a known line pins it down."""
+        if b in b_to_o:
+            return b_to_o[b]
+        if b == 0:
+            return 0
+        if (b - 1) in b_to_o:
+            return b_to_o[b - 1] + 1
+        if b == len(b_lines):
+            return len(o_lines)
+        return None
+
     hunks = []
     for tag, b1, b2, a1, a2 in difflib.SequenceMatcher(None, b_lines, a_lines, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        # Widen the hunk until both of its edges sit on lines known in the original.
-        while b1 > 0 and (b1 - 1) not in b_to_o:
+        # Widen the hunk (over lines equal in both renderings) until both edges are pinned.
+        while o_at(b1) is None:
             b1, a1 = b1 - 1, a1 - 1
-        while b2 < len(b_lines) and b2 not in b_to_o:
+        while (b2 != b1 and o_at(b2) is None) or (b2 == b1 and o_at(b1) is None):
             b2, a2 = b2 + 1, a2 + 1
         if hunks and b1 <= hunks[-1][1]:
             pb1, pb2, pa1, pa2 = hunks.pop()
@@ -107,11 +106,11 @@ def splice(original, dumped_before, dumped_after):
         hunks.append((b1, b2, a1, a2))
     out, o_pos = [], 0
     for b1, b2, a1, a2 in hunks:
-        o_start = b_to_o[b1 - 1] + 1 if b1 > 0 else 0
-        o_end = b_to_o[b2] if b2 < len(b_lines) else len(o_lines)
+        o_start = o_at(b1)
+        o_end = o_at(b2) if b2 > b1 else o_start
         out.extend(o_lines[o_pos:o_start])
         out.extend(a_lines[a1:a2])
-        o_pos = o_end
+        o_pos = max(o_pos, o_end)
     out.extend(o_lines[o_pos:])
     return "".join(out)
 
@@ -190,9 +189,8 @@ class CustomersFile(object):
     # writing ------------------------------------------------------------------------------
     def render(self):
         """The file's new text: the original with only the changed lines replaced."""
-        indent = guess_indent(self.text)
-        before = dump(_yaml().load(self.text) or _yaml().load(EMPTY_FILE), indent)
-        after = dump(self.document, indent)
+        before = dump(_yaml().load(self.text) or _yaml().load(EMPTY_FILE))
+        after = dump(self.document)
         spliced = splice(self.text, before, after)
         # The splice is an optimisation of layout, never of content: if its result does not mean
         # exactly the changed document, fall back to ruamel's own rendering.
@@ -236,6 +234,31 @@ def merge(target, wanted):
             merge(target[key], value)
         elif plain(target.get(key)) != plain(value):
             target[key] = quoted(value)
+
+
+def apply_pack(document, customer, pack):
+    """Set a validated pack's meaning into the round-trip document: the customer's `sso` and the
+    manifest slots of the three client secrets (T08). Touches only what differs."""
+    from ansible_collections.axelabs.onboard.plugins.module_utils import pack as packs
+    entry = document["customers"][customer]
+    sso = packs.sso_entry(pack, customer, entry["public_domain"])
+    if entry.get("sso") is None:
+        entry["sso"] = quoted(sso)
+    else:
+        merge(entry["sso"], sso)
+    services = document.get("services")
+    if services is None:
+        document["services"] = services = quoted({})
+    for service, env, dummy in packs.secrets(pack, customer):
+        per_service = services.get(service)
+        if per_service is None:
+            services[service] = per_service = quoted({})
+        manifest = per_service.get(customer)
+        if manifest is None:
+            per_service[customer] = manifest = quoted({"secrets": []})
+        slots = manifest.setdefault("secrets", [])
+        if not any(s.get("env") == env for s in slots):
+            slots.append(quoted({"env": env, "source": "pack", "auto_generate": False}))
 
 
 def plain(node):

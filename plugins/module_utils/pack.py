@@ -37,6 +37,9 @@ def read(path, fmt="json"):
     except (IOError, OSError) as exc:
         raise ProductError("cannot read the pack %s: %s" % (path, exc.strerror or exc),
                            next_step="check the path; customer IT sends axelabs-bootstrap-{customer}.json")
+    except UnicodeDecodeError as exc:
+        raise ProductError("%s is not UTF-8 text (byte %d)" % (path, exc.start),
+                           next_step="ask customer IT to resend the pack as UTF-8 JSON")
     if fmt == "text":
         return parse_text(raw, path)
     try:
@@ -104,7 +107,7 @@ def check(pack, customer, public_domain, source):
         if isinstance(uri, str) and not (uri.startswith(base + "/") or uri in KNOWN_MCP_CALLBACKS):
             errors.append("%s: apps.frame_mcp.redirect_uris[%d]: %r is neither on %s nor a known MCP client "
                           "callback (%s)" % (source, index, uri, public_domain, ", ".join(KNOWN_MCP_CALLBACKS)))
-    ids = [a.get("client_id") for a in apps.values() if isinstance(a, dict) and a.get("client_id")]
+    ids = [a.get("client_id") for a in apps.values() if isinstance(a, dict) and isinstance(a.get("client_id"), str)]
     if len(ids) != len(set(ids)):
         errors.append("%s: apps: two apps share a client_id; each Entra app registration has its own" % source)
     if errors:

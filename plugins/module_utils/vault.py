@@ -133,9 +133,8 @@ class BwServeBackend(object):
             if found:
                 self._collections[name] = found[0]["id"]
             elif create:
-                made = self._call("POST", "/object/org-collection", {"organizationId": org, "name": name,
-                                                                       "externalId": None, "groups": []},
-                                  query={"organizationId": org})
+                body = {"organizationId": org, "name": name, "externalId": None, "groups": []}
+                made = self._call("POST", "/object/org-collection", body, query={"organizationId": org})
                 self._collections[name] = made["id"]
                 self._synced = False
             else:

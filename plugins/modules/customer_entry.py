@@ -117,11 +117,12 @@ def main():
                                        next_step="give --legal-name, --primary-domain and --entity")
                 wanted.setdefault("public_domain", "%s.axelabs.ai" % customer)
                 wanted.setdefault("tailscale_host", "%s-macmini" % customer)
-                entry = cf.quoted({"legal_name": wanted["legal_name"], "primary_domain": wanted["primary_domain"],
-                                "public_domain": wanted["public_domain"], "entities": wanted["entities"],
-                                "tailscale_host": wanted["tailscale_host"],
-                                "sso": {"provider": "microsoft_entra_id"}, "user_entity_map": {},
-                                "default_entities_by_domain": {wanted["primary_domain"]: wanted["entities"]}})
+                entry = cf.quoted({
+                    "legal_name": wanted["legal_name"], "primary_domain": wanted["primary_domain"],
+                    "public_domain": wanted["public_domain"], "entities": wanted["entities"],
+                    "tailscale_host": wanted["tailscale_host"],
+                    "sso": {"provider": "microsoft_entra_id"}, "user_entity_map": {},
+                    "default_entities_by_domain": {wanted["primary_domain"]: wanted["entities"]}})
                 for extra in ("ssh_user", "onboarded"):
                     if extra in wanted:
                         entry[extra] = cf.quoted(wanted[extra])

@@ -14,7 +14,7 @@ short_description: Ingest customer IT's bootstrap pack into customers.yaml and t
 version_added: 0.1.0
 description:
   - Reads the pack C(axelabs-bootstrap-{customer}.json) (schema C(axelabs-bootstrap/v1)), or the same
-    8 values as text, and validates it: ids are UUIDs, the application id URI and redirect URIs belong
+    8 values as text, and validates it. Ids are UUIDs, the application id URI and redirect URIs belong
     to the customer's public domain (or are known MCP client callbacks), the schema version is known.
     Unknown fields are reported as warnings.
   - Fills the customer's C(sso) in customers.yaml (tenant id, the three apps' client ids, the env names
@@ -40,7 +40,7 @@ attributes:
     support: full
 options:
   customer:
-    description: The customer id (C(^[a-z][a-z0-9-]{1,30}$)); its entry must exist in customers.yaml.
+    description: The customer id (C(^[a-z][a-z0-9-]{1,30}$)). Its entry must exist in customers.yaml.
     type: str
     required: true
   pack:
@@ -49,7 +49,7 @@ options:
     required: true
   pack_format:
     description:
-      - C(json) for the pack file, C(text) for the 8 values as C(name: value) lines.
+      - C(json) for the pack file, C(text) for the 8 values, one C(name=value) per line.
     type: str
     choices: [json, text]
     default: json
@@ -108,7 +108,7 @@ class IngestManager(object):
         entry = self.file.load().entry(self.customer)
         pack = packs.read(self.params["pack"], self.params["pack_format"])
         warnings = packs.check(pack, self.customer, entry["public_domain"], self.params["pack"])
-        self._apply_to_document(entry, pack)
+        cf.apply_pack(self.file.document, self.customer, pack)
         new_text = self.file.render()
         vault = common_args.vault_from(self.params)
         vault.status()
@@ -117,27 +117,6 @@ class IngestManager(object):
             items.append({"service": service, "env": env, "name": "axe/%s/%s/%s" % (self.customer, service, env),
                           "action": vault.plan_put(self.customer, service, env, value)})
         return pack, new_text, items, warnings, vault
-
-    def _apply_to_document(self, entry, pack):
-        sso = packs.sso_entry(pack, self.customer, entry["public_domain"])
-        current = entry.get("sso")
-        if current is None:
-            entry["sso"] = cf.quoted(sso)
-        else:
-            cf.merge(current, sso)
-        services = self.file.document.get("services")
-        if services is None:
-            self.file.document["services"] = services = cf.quoted({})
-        for service, env, dummy in packs.secrets(pack, self.customer):
-            per_service = services.get(service)
-            if per_service is None:
-                services[service] = per_service = cf.quoted({})
-            manifest = per_service.get(self.customer)
-            if manifest is None:
-                per_service[self.customer] = manifest = cf.quoted({"secrets": []})
-            slots = manifest.setdefault("secrets", [])
-            if not any(s.get("env") == env for s in slots):
-                slots.append(cf.quoted({"env": env, "source": "pack", "auto_generate": False}))
 
     def run(self):
         with cf.FileLock(self.file.path):
