@@ -36,6 +36,16 @@ class VaultError(ProductError):
     pass
 
 
+def new_item(organization_id, collection_id, customer, service, env, value):
+    """The Vault Management API body (item.template) for a new secret: a login item."""
+    return {
+        "organizationId": organization_id, "collectionIds": [collection_id], "folderId": None,
+        "type": 1, "name": item_name(customer, service, env), "notes": MANAGED_NOTE,
+        "favorite": False, "reprompt": 0, "fields": [],
+        "login": {"uris": [], "username": env, "password": value, "totp": None},
+    }
+
+
 class BwServeBackend(object):
     """Vault Management API client. Syncs once before its first read and again before any read
     that follows one of its own writes (trap T19: a bw cache that has not synced misses items)."""
@@ -171,15 +181,8 @@ class BwServeBackend(object):
         if item is not None and (item.get("login") or {}).get("password") == value:
             return "unchanged"
         if item is None:
-            body = {
-                "organizationId": self.organization_id(),
-                "collectionIds": [self.collection_id(customer, create=True)],
-                "folderId": None, "type": 1, "name": item_name(customer, service, env),
-                "notes": MANAGED_NOTE, "favorite": False, "reprompt": 0,
-                "fields": [{"name": "axe.customer", "value": customer, "type": 0},
-                           {"name": "axe.service", "value": service, "type": 0}],
-                "login": {"uris": [], "username": env, "password": value, "totp": None},
-            }
+            body = new_item(self.organization_id(), self.collection_id(customer, create=True),
+                            customer, service, env, value)
             self._call("POST", "/object/item", body)
             action = "create"
         else:
