@@ -157,10 +157,10 @@ class CustomersFile(object):
         return self
 
     def validate(self, document=None):
-        errors, dummy = validate(plain(document if document is not None else self.document), CUSTOMERS_SCHEMA,
-                                 self.path)
-        if document is None:
-            # Re-run on the round-trip document for line numbers.
+        target = document if document is not None else self.document
+        errors, dummy = validate(plain(target), CUSTOMERS_SCHEMA, self.path)
+        if errors and document is None:
+            # Only when something is wrong: again on the round-trip document, for line numbers.
             errors, dummy = validate(self.document, CUSTOMERS_SCHEMA, self.path)
         if errors:
             raise ProductError("%s does not match schemas/customers.schema.json" % self.path, details=errors,

@@ -131,6 +131,19 @@ def images(args) -> int:
     return 0
 
 
+@_guard
+def tailnet(args) -> int:
+    """Set a lab host's Tailscale state (traps T05/T06): online or offline, direct or relayed."""
+    from axe_lab import services
+    from axe_lab.config import host_name
+    lab = _lab()
+    target = args.host if args.host.endswith("-macmini") else host_name(args.host)
+    peer = services.set_peer(lab, target, online=args.online, relayed=args.relayed)
+    report.emit_json({target: peer}) if args.json else report.out.print(
+        f"{target}: {'online' if peer['online'] else 'offline'}, {'relayed' if peer['relayed'] else 'direct'}")
+    return 0
+
+
 def register(sub) -> None:
     lab = sub.add_parser("lab", help="the lab: customer hosts to onboard into (test and demo)")
     cmds = lab.add_subparsers(dest="lab_command", required=True, metavar="COMMAND")
@@ -143,6 +156,13 @@ def register(sub) -> None:
     cmds.add_parser("status", help="list the lab's hosts").set_defaults(func=status)
     cmds.add_parser("env", help="print `export NAME=value` lines that point axe at the lab").set_defaults(func=env_cmd)
     cmds.add_parser("images", help="build the lab's images if missing, print the host image").set_defaults(func=images)
+    p = cmds.add_parser("tailnet", help="set how the lab's tailscale shows a host (online/offline, direct/relayed)")
+    p.add_argument("host", help="customer id or host name")
+    p.add_argument("--online", dest="online", action="store_true", default=None)
+    p.add_argument("--offline", dest="online", action="store_false")
+    p.add_argument("--relayed", dest="relayed", action="store_true", default=None)
+    p.add_argument("--direct", dest="relayed", action="store_false")
+    p.set_defaults(func=tailnet)
     p = cmds.add_parser("ssh", help="run a command on a lab host as the operator would over SSH")
     p.add_argument("host", help="customer id or host name (acme or acme-macmini)")
     p.add_argument("command", nargs="*", help="-- COMMAND [ARGS...]")
