@@ -26,3 +26,14 @@ def lab(tmp_path_factory):
 @pytest.fixture(scope="session")
 def repo_root():
     return ROOT
+
+
+# Property and fuzz tests: random locally (to keep finding new cases), derandomized in CI so a
+# run's verdict does not depend on luck. Failures found locally are kept in .hypothesis/.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+import os as _os  # noqa: E402
+
+if _os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")

@@ -78,6 +78,7 @@ def splice(original, dumped_before, dumped_after):
         if tag == "equal":
             for k in range(b2 - b1):
                 b_to_o[b1 + k] = o1 + k
+
     def o_at(b):
         """Where B's line `b` starts in the original, when a known line pins it down."""
         if b in b_to_o:

@@ -103,7 +103,8 @@ def check(pack, customer, public_domain, source):
                       % (source, frame.get("application_id_uri"), expected_uri))
     if frame.get("scope") not in (None, expected_uri + "/mcp.access"):
         errors.append("%s: apps.frame_mcp.scope: %r is not %s/mcp.access" % (source, frame.get("scope"), expected_uri))
-    for index, uri in enumerate(frame.get("redirect_uris") or []):
+    redirect_uris = frame.get("redirect_uris") if isinstance(frame.get("redirect_uris"), list) else []
+    for index, uri in enumerate(redirect_uris):
         if isinstance(uri, str) and not (uri.startswith(base + "/") or uri in KNOWN_MCP_CALLBACKS):
             errors.append("%s: apps.frame_mcp.redirect_uris[%d]: %r is neither on %s nor a known MCP client "
                           "callback (%s)" % (source, index, uri, public_domain, ", ".join(KNOWN_MCP_CALLBACKS)))
