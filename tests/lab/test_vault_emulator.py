@@ -11,9 +11,11 @@ import jsonschema
 import pytest
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import vault
+from helpers.lab import ROOT
 
 pytestmark = pytest.mark.lab
-SPEC = json.loads((Path(__file__).resolve().parents[3] / "shared/specs/bitwarden-vault-management-api.json").read_text())
+# shared/ sits beside the checkout (as in CI).
+SPEC = json.loads((ROOT.parent / "shared/specs/bitwarden-vault-management-api.json").read_text())
 
 
 def conforms(instance, schema_name):
