@@ -125,10 +125,12 @@ def _ensure_network(lab: Lab) -> None:
 
 def _start_host(lab: Lab, host: str, image: str, current: HostState | None) -> bool:
     """Start one host; returns True when something was created or started."""
-    if current and current.running and current.image == image:
+    has_key = (lab.host_dir(host) / "keys" / "ssh_host_ed25519_key").exists()
+    if current and current.running and current.image == image and has_key:
         return False
+    # Recreated when stopped, built from an older image, or started by a lab state this one lacks
+    # (its host key is unknown here, so its identity could not be checked).
     if current:
-        # Stopped, or built from an older image: recreate it; its Docker volume and host key stay.
         shell.run(["docker", "rm", "--force", lab.container(host)])
     key_dir = ensure_keys(lab, host)
     shell.run(commands.volume_create(lab, host))
