@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 from .config import Lab
+from .files import atomic_write
 
 MARKER = "# axe operator settings written by `axe lab up` (points axe at the lab; `axe lab down` removes it)"
 
@@ -36,10 +37,7 @@ def write_operator_config(lab: Lab) -> Path | None:
     path = operator_config_path()
     if path.exists() and not path.read_text().startswith(MARKER):
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(MARKER + "\n" + "".join(f"{k}={shlex.quote(v)}\n" for k, v in settings(lab).items()))
-    tmp.replace(path)
+    atomic_write(path, MARKER + "\n" + "".join(f"{k}={shlex.quote(v)}\n" for k, v in settings(lab).items()))
     return path
 
 

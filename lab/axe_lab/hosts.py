@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import commands, images, services, shell
+from .files import atomic_write
 from .config import INNER_BASE_TAG, SSH_USER, Lab, LabError, host_name, magicdns_name
 
 SSH_READY_TIMEOUT = 90
@@ -104,16 +105,8 @@ def write_ssh_files(lab: Lab, current: dict[str, HostState]) -> None:
                    ""]
         kind, key = host_public_key(lab, host)
         known.append(f"{alias} {kind} {key}")
-    _atomic_write(lab.ssh_config, "\n".join(config) + "\n")
-    _atomic_write(lab.known_hosts, "\n".join(known) + ("\n" if known else ""))
-
-
-def _atomic_write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(content)
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    atomic_write(lab.ssh_config, "\n".join(config) + "\n")
+    atomic_write(lab.known_hosts, "\n".join(known) + ("\n" if known else ""))
 
 
 def _ensure_network(lab: Lab) -> None:

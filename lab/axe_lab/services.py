@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 from . import shell
-from .config import LABEL, TAILNET, Lab, LabError
+from .config import LABEL, Lab, LabError
+from .files import atomic_write
 
 EMULATORS = Path(__file__).parent / "emulators"
 STANDINS = Path(__file__).parent / "images" / "macmini" / "rootfs" / "usr" / "bin"
@@ -103,11 +104,7 @@ def wait_vault(lab: Lab) -> None:
 
 # ---- the operator's tools, as stand-ins ------------------------------------------------
 def _write_exec(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.chmod(tmp, 0o755)
-    tmp.replace(path)
+    atomic_write(path, text, mode=0o755)
 
 
 def write_tools(lab: Lab) -> None:
@@ -173,6 +170,3 @@ def settings(lab: Lab) -> dict[str, str]:
         raise LabError("the lab vault is not running: run `axe lab up`")
     return {"AXE_VAULT_URL": url, "AXE_BW": str(bin_dir(lab) / "bw"),
             "AXE_SECURITY": str(bin_dir(lab) / "security"), "AXE_TAILSCALE": str(bin_dir(lab) / "tailscale")}
-
-
-__all__ = ["ensure_vault", "write_tools", "settings", "set_peer", "forget_peers", "tailscale_ip", "TAILNET"]

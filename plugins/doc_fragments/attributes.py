@@ -22,6 +22,18 @@ attributes:
       - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
 """
 
+    # Modules that change state, predict it in check mode and show it as a diff.
+    STATE_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+"""
+
     # Modules that only read.
     INFO_MODULE = r"""
 options: {}

@@ -222,10 +222,3 @@ def backend(name="bw_serve", url=None, organization=None):
         raise VaultError("unknown vault backend %r (known: %s)" % (name, ", ".join(sorted(BACKENDS))),
                          next_step="set AXE_VAULT_BACKEND to one of them")
     return BACKENDS[name](url=url, organization=organization)
-
-
-VAULT_ARGSPEC = dict(
-    vault_backend=dict(type="str", default="bw_serve", fallback=None),
-    vault_url=dict(type="str"),
-    vault_organization=dict(type="str"),
-)

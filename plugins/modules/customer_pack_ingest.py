@@ -29,15 +29,9 @@ author:
   - AXE Labs (@axelabs)
 extends_documentation_fragment:
   - axelabs.onboard.attributes
+  - axelabs.onboard.attributes.STATE_MODULE
   - axelabs.onboard.vault
   - axelabs.onboard.vault.CUSTOMERS_FILE
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 options:
   customer:
     description: The customer id (C(^[a-z][a-z0-9-]{1,30}$)). Its entry must exist in customers.yaml.

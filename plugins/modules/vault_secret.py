@@ -23,16 +23,13 @@ author:
   - AXE Labs (@axelabs)
 extends_documentation_fragment:
   - axelabs.onboard.attributes
+  - axelabs.onboard.attributes.STATE_MODULE
   - axelabs.onboard.vault
   - axelabs.onboard.vault.CUSTOMERS_FILE
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
     details: The diff names the item and whether it is set; never the value.
-  idempotent:
-    support: full
 options:
   customer:
     description: The customer id.

@@ -5,6 +5,7 @@ unless --yes; with no terminal to ask on and no --yes it refuses to apply.
 """
 from __future__ import annotations
 
+import difflib
 import sys
 
 from . import report
@@ -31,7 +32,6 @@ def show_diffs(result: RunResult) -> None:
             before, after = part.get("before", ""), part.get("after", "")
             if before == after:
                 continue
-            import difflib
             lines = difflib.unified_diff(str(before).splitlines(True), str(after).splitlines(True),
                                          f"{header} (now)", f"{header} (after apply)")
             report.out.print(f"[bold]{host}[/bold]: {task}", soft_wrap=True)

@@ -76,6 +76,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def for_command(args) -> Settings:
+    """The settings a vault-touching command runs with: its customer id checked, the collection's
+    vault client importable, and a vault that answers unlocked (how, printed on stderr)."""
+    from . import collection, report
+    from .inventory import check_customer_id
+    settings = Settings.load().with_customers_file(getattr(args, "customers_file", None))
+    check_customer_id(args.customer)
+    collection.importable(settings)
+    settings, how = ensure(settings)
+    report.err.print(f"[dim]{how}[/dim]")
+    return settings
+
+
 def ensure(settings: Settings) -> tuple[Settings, str]:
     """Settings whose vault_url answers unlocked, and a line saying how."""
     from ansible_collections.axelabs.onboard.plugins.module_utils import vault  # noqa: E402 (collection path)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-import tempfile
 
-from .. import apply_flow, collection, report, vault_session
+from .. import apply_flow, vault_session
 from ..errors import AxeError
 from ..inventory import check_customer_id
+from ..private_files import private_file
 from ..settings import Settings
 
 LOCALHOST = {"all": {"hosts": {"localhost": {"ansible_connection": "local"}}}}
@@ -24,46 +24,33 @@ def _ingest_details(host: str, stats: dict) -> str:
             + (f"; {len(ingest['pack_warnings'])} unknown pack field(s) ignored" if ingest.get("pack_warnings") else ""))
 
 
-def _prompted_pack(customer: str, directory: str) -> str:
-    """The runbook's fallback: ask for the 8 values (secrets hidden), keep them in a 600 file."""
+def _prompted_values(customer: str) -> str:
+    """The runbook's fallback: ask for the 8 values (secrets hidden), as the text pack format."""
     if not sys.stdin.isatty():
         raise AxeError("--prompt needs a terminal", "give the values in a file with --from-text FILE")
     lines = []
     for name, hidden in PROMPTS:
         value = (getpass.getpass if hidden else input)(f"{customer} {name.replace('_', ' ')}: ").strip()
         lines.append(f"{name}: {value}")
-    fd, path = tempfile.mkstemp(prefix="pack-", suffix=".txt", dir=directory)
-    with os.fdopen(fd, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    return path
+    return "\n".join(lines) + "\n"
 
 
 def ingest(args) -> int:
-    settings = Settings.load().with_customers_file(args.customers_file)
-    check_customer_id(args.customer)
-    collection.importable(settings)
-    settings, how = vault_session.ensure(settings)
-    report.err.print(f"[dim]{how}[/dim]")
-    cleanup = None
-    if args.prompt:
-        tmpdir = settings.state_dir / "tmp"
-        tmpdir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        pack, fmt = _prompted_pack(args.customer, str(tmpdir)), "text"
-        cleanup = pack
-    elif args.from_text:
-        pack, fmt = os.path.abspath(args.from_text), "text"
-    elif args.pack:
-        pack, fmt = os.path.abspath(args.pack), "json"
-    else:
+    if not (args.prompt or args.from_text or args.pack):
         raise AxeError("no pack given", f"axe customers ingest {args.customer} PACK.json (or --from-text FILE, --prompt)")
-    try:
+    settings = vault_session.for_command(args)
+
+    def run(pack: str, fmt: str) -> int:
         return apply_flow.check_then_apply(
             args, settings, "customers_ingest", LOCALHOST,
             {"customer": args.customer, "pack": pack, "pack_format": fmt}, "ingest", _ingest_details,
             f"axe customers ingest {args.customer}", controller_for=args.customer)
-    finally:
-        if cleanup:
-            os.unlink(cleanup)
+    if args.prompt:
+        with private_file(settings.state_dir, "pack-", _prompted_values(args.customer), ".txt") as pack:
+            return run(pack, "text")
+    if args.from_text:
+        return run(os.path.abspath(args.from_text), "text")
+    return run(os.path.abspath(args.pack), "json")
 
 
 def add(args) -> int:

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
-import tempfile
 
-from .. import apply_flow, collection, report, vault_session
+from .. import apply_flow, vault_session
 from ..commands.customers import LOCALHOST
 from ..errors import AxeError
-from ..inventory import check_customer_id
-from ..settings import Settings
+from ..private_files import private_file
 
 SERVICES = ["frame", "blueprint", "hive", "vault"]
 
@@ -27,33 +24,18 @@ def _read_value() -> str:
 
 
 def push(args) -> int:
-    settings = Settings.load().with_customers_file(args.customers_file)
-    check_customer_id(args.customer)
-    collection.importable(settings)
-    settings, how = vault_session.ensure(settings)
-    report.err.print(f"[dim]{how}[/dim]")
-    value = _read_value()
-    tmpdir = settings.state_dir / "tmp"
-    tmpdir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, path = tempfile.mkstemp(prefix="value-", dir=tmpdir)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(value)
+    settings = vault_session.for_command(args)
+    with private_file(settings.state_dir, "value-", _read_value()) as path:
         return apply_flow.check_then_apply(
             args, settings, "secret_push", LOCALHOST,
             {"customer": args.customer, "service": args.service, "env_name": args.env, "value_file": path},
             "secret-push", lambda h, s: f"{(s.get('secret') or {}).get('name')}: {(s.get('secret') or {}).get('action')}",
             f"axe secret push {args.env}", controller_for=args.customer)
-    finally:
-        os.unlink(path)
 
 
 def get(args) -> int:
     """Prints the value and nothing else (reads need no playbook: nothing changes, nothing is logged)."""
-    settings = Settings.load().with_customers_file(args.customers_file)
-    check_customer_id(args.customer)
-    collection.importable(settings)
-    settings, how = vault_session.ensure(settings)
+    settings = vault_session.for_command(args)
     from ansible_collections.axelabs.onboard.plugins.module_utils import vault
     client = vault.backend(settings.vault_backend, url=settings.vault_url, organization=settings.vault_organization)
     try:
