@@ -76,16 +76,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def for_command(args) -> Settings:
+def for_command(args, quiet: bool = False) -> Settings:
     """The settings a vault-touching command runs with: its customer id checked, the collection's
-    vault client importable, and a vault that answers unlocked (how, printed on stderr)."""
+    vault client importable, and a vault that answers unlocked (how, printed on stderr unless quiet)."""
     from . import collection, report
     from .inventory import check_customer_id
     settings = Settings.load().with_customers_file(getattr(args, "customers_file", None))
     check_customer_id(args.customer)
     collection.importable(settings)
     settings, how = ensure(settings)
-    report.err.print(f"[dim]{how}[/dim]")
+    if not quiet:
+        report.err.print(f"[dim]{how}[/dim]")
     return settings
 
 

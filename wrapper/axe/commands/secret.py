@@ -35,7 +35,7 @@ def push(args) -> int:
 
 def get(args) -> int:
     """Prints the value and nothing else (reads need no playbook: nothing changes, nothing is logged)."""
-    settings = vault_session.for_command(args)
+    settings = vault_session.for_command(args, quiet=True)  # the value and nothing else
     from ansible_collections.axelabs.onboard.plugins.module_utils import vault
     client = vault.backend(settings.vault_backend, url=settings.vault_url, organization=settings.vault_organization)
     try:
