@@ -67,3 +67,23 @@ def test_a_broken_customers_file_is_a_named_inventory_error(lab, tmp_path):
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
     assert "customers.beta.public_domain: 42 is not of type 'string'" in run.stderr
+
+
+def test_axe_ping_resolves_through_the_registry_and_stops_on_t05(lab, tmp_path):
+    lab.host("acme")
+    customers = tmp_path / "customers.yaml"
+    customers.write_text(CUSTOMERS_YAML)
+    env = {"AXE_CUSTOMERS_FILE": str(customers)}
+    ok = lab.axe("ping", "acme", "--json", env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["hosts"]["acme"]["ping"]["platform"]["hostname"] == "acme-macmini"
+    try:
+        lab.axe("lab", "tailnet", "acme", "--relayed")
+        run = lab.axe("ping", "acme", "beta", "--json", env=env)
+        assert run.returncode == 1
+        hosts = json.loads(run.stdout)["hosts"]
+        assert "T05: acme-macmini is reached only through the DERP relay" in hosts["acme"]["messages"][0]
+        assert "T05: beta-macmini is not on the tailnet" in hosts["beta"]["messages"][0]
+        assert "exchange Tailscale keys" in hosts["beta"]["messages"][0]
+    finally:
+        lab.axe("lab", "tailnet", "acme", "--direct")

@@ -15,7 +15,7 @@ def settings(tmp_path, ssh_config=None, keep=3):
 
 
 def test_inventory_one_host_per_customer_through_the_ssh_config(tmp_path):
-    inv = inventory.for_customers(settings(tmp_path, ssh_config=tmp_path / "ssh_config"), ["acme", "beta"])
+    inv = inventory.by_convention(settings(tmp_path, ssh_config=tmp_path / "ssh_config"), ["acme", "beta"])
     group = inv["all"]["children"]["customers"]
     assert group["hosts"]["acme"] == {"ansible_host": "acme-macmini", "axe_customer": "acme"}
     assert group["vars"]["ansible_ssh_common_args"] == f"-F {tmp_path / 'ssh_config'}"
@@ -23,7 +23,7 @@ def test_inventory_one_host_per_customer_through_the_ssh_config(tmp_path):
 
 
 def test_inventory_without_ssh_config_leaves_ssh_to_its_defaults(tmp_path):
-    inv = inventory.for_customers(settings(tmp_path), ["acme"])
+    inv = inventory.by_convention(settings(tmp_path), ["acme"])
     assert "ansible_ssh_common_args" not in inv["all"]["children"]["customers"]["vars"]
 
 

@@ -7,6 +7,7 @@ interpreter-discovery round trip.
 """
 from __future__ import annotations
 
+import json
 import re
 
 from .errors import AxeError
@@ -22,7 +23,30 @@ def check_customer_id(customer: str) -> str:
     return customer
 
 
-def for_customers(settings: Settings, customers: list[str]) -> dict:
+def for_customers(settings: Settings, customers: list[str]) -> dict | str:
+    """The customers inventory plugin's source when customers.yaml knows every customer (hosts then
+    resolve through Tailscale, T05/T06); else, as before any registry exists (the lab's first
+    `axe ping`), one host per customer by the runbook's naming convention."""
+    for customer in customers:
+        check_customer_id(customer)
+    if settings.customers_file.is_file():
+        from . import collection
+        collection.importable(settings)
+        from ansible_collections.axelabs.onboard.plugins.module_utils.customers_file import CustomersFile
+        from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+        try:
+            known = CustomersFile(str(settings.customers_file)).load().customers
+        except ProductError as exc:
+            raise AxeError(str(exc)) from exc
+        if all(c in known for c in customers):
+            source = settings.state_dir / "inventory" / f"{'-'.join(customers)[:80]}.customers.yml"
+            source.parent.mkdir(parents=True, exist_ok=True)
+            source.write_text("plugin: axelabs.onboard.customers\nonly: " + json.dumps(customers) + "\n")
+            return str(source)
+    return by_convention(settings, customers)
+
+
+def by_convention(settings: Settings, customers: list[str]) -> dict:
     hosts = {}
     for customer in customers:
         check_customer_id(customer)

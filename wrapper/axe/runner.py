@@ -103,6 +103,7 @@ def ansible_env(settings: Settings) -> dict[str, str]:
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_LOCAL_TEMP": str(settings.state_dir / "tmp"),
         "ANSIBLE_FORKS": "20",
+        "ANSIBLE_INVENTORY_ENABLED": "axelabs.onboard.customers,host_list,script,auto,yaml,ini,toml",
         **settings.product_env(),
     }
 
@@ -115,7 +116,7 @@ def prune_runs(runs_dir: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run_playbook(settings: Settings, playbook: str, inventory: dict, *, check: bool = False,
+def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, check: bool = False,
                  diff: bool = False, extravars: dict | None = None, limit: str | None = None,
                  on_event: Callable[[dict], None] | None = None, label: str = "run") -> RunResult:
     try:
