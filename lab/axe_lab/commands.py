@@ -30,11 +30,11 @@ def network_create(lab: Lab) -> list[str]:
     return ["docker", "network", "create", *labels(lab), lab.network]
 
 
-def host_run(lab: Lab, host: str, image: str, key_dir: str) -> list[str]:
+def host_run(lab: Lab, host: str, image: str, key_dir: str, hostkey: str = "") -> list[str]:
     return [
         "docker", "run", "--detach", "--name", lab.container(host), "--hostname", host,
         "--network", lab.network, "--network-alias", host,
-        *labels(lab, host=host),
+        *labels(lab, host=host, hostkey=hostkey),
         *NESTED_DOCKER_FLAGS,
         "--volume", f"{lab.volume(host)}:/var/lib/docker",
         "--volume", f"{key_dir}:/etc/ssh/lab-keys:ro",

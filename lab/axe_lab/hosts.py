@@ -30,6 +30,7 @@ class HostState:
     running: bool
     port: int | None
     image: str
+    hostkey: str | None = None  # fingerprint of the host key it was started with (a label)
 
     def as_dict(self) -> dict:
         return {"host": self.host, "container": self.container, "running": self.running,
@@ -71,8 +72,13 @@ def states(lab: Lab) -> dict[str, HostState]:
             if "->22/tcp" in mapping and "127.0.0.1:" in mapping:
                 port = int(mapping.split("127.0.0.1:")[1].split("->")[0])
         out[host] = HostState(host=host, container=row["Names"], running=row["State"] == "running",
-                              port=port, image=row["Image"])
+                              port=port, image=row["Image"], hostkey=_label(row.get("Labels", ""), "axelab.hostkey"))
     return out
+
+
+def _fingerprint(public_key: Path) -> str:
+    import hashlib
+    return hashlib.sha256(public_key.read_text().split()[1].encode()).hexdigest()[:16]
 
 
 def _label(labels: str, key: str) -> str | None:
@@ -118,16 +124,16 @@ def _ensure_network(lab: Lab) -> None:
 
 def _start_host(lab: Lab, host: str, image: str, current: HostState | None) -> bool:
     """Start one host; returns True when something was created or started."""
-    has_key = (lab.host_dir(host) / "keys" / "ssh_host_ed25519_key").exists()
-    if current and current.running and current.image == image and has_key:
+    key = lab.host_dir(host) / "keys" / "ssh_host_ed25519_key.pub"
+    if current and current.running and current.image == image and key.exists() and current.hostkey == _fingerprint(key):
         return False
-    # Recreated when stopped, built from an older image, or started by a lab state this one lacks
-    # (its host key is unknown here, so its identity could not be checked).
+    # Recreated when stopped, built from an older image, or started with a host key this lab state
+    # does not hold (another state dir's lab of the same name): its identity could not be checked.
     if current:
         shell.run(["docker", "rm", "--force", lab.container(host)])
     key_dir = ensure_keys(lab, host)
     shell.run(commands.volume_create(lab, host))
-    shell.run(commands.host_run(lab, host, image, str(key_dir)))
+    shell.run(commands.host_run(lab, host, image, str(key_dir), _fingerprint(key_dir / "ssh_host_ed25519_key.pub")))
     return True
 
 
@@ -149,6 +155,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     base_tar = images.saved_base(lab.state_dir.parent / "images")
     _ensure_network(lab)
     services.ensure_vault(lab, image)
+    services.ensure_cloudflare(lab, image)
     services.write_tools(lab)
     for host in hosts:
         services.set_peer(lab, host)
@@ -161,7 +168,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     write_ssh_files(lab, states(lab))
     with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
         list(pool.map(lambda h: _wait_ready(lab, h, base_tar), hosts))
-    services.wait_vault(lab)
+    services.wait_emulators(lab)
     return {"started": started, "unchanged": [h for h in hosts if h not in started],
             "hosts": {h: s.as_dict() for h, s in states(lab).items() if h in hosts}}
 

@@ -24,6 +24,8 @@ from .files import atomic_write
 EMULATORS = Path(__file__).parent / "emulators"
 STANDINS = Path(__file__).parent / "images" / "macmini" / "rootfs" / "usr" / "bin"
 VAULT_PORT = 8087
+CLOUDFLARE_PORT = 8443
+ZONE = "axelabs.ai"
 
 
 def vault_dir(lab: Lab) -> Path:
@@ -53,11 +55,14 @@ def vault_container(lab: Lab) -> str:
     return f"{lab.name}-bw"
 
 
-def ensure_vault(lab: Lab, image: str) -> None:
-    vdir = vault_dir(lab)
-    session = _secret_file(vdir / "session")
-    _secret_file(vdir / "password", 18)
-    name = vault_container(lab)
+def cloudflare_container(lab: Lab) -> str:
+    return f"{lab.name}-cloudflare"
+
+
+def _ensure_emulator(lab: Lab, image: str, name: str, service: str, data_dir: Path, port: int,
+                     argv: list[str], env: dict[str, str] | None = None) -> None:
+    """One emulator container: the lab's emulator code mounted read-only, its state in `data_dir`,
+    its port published on 127.0.0.1. Recreated when the emulator code changed."""
     code = _code_hash()
     inspect = shell.run(["docker", "inspect", "--format",
                          '{{.State.Running}} {{index .Config.Labels "axelab.code"}}', name], check=False)
@@ -66,40 +71,81 @@ def ensure_vault(lab: Lab, image: str) -> None:
         if running == "true" and label == code:
             return
         shell.run(["docker", "rm", "--force", name])
+    env_flags = [flag for k, v in (env or {}).items() for flag in ("--env", f"{k}={v}")]
     shell.run([
-        "docker", "run", "--detach", "--name", name, "--network", lab.network,
-        "--label", f"{LABEL}={lab.name}", "--label", "axelab.service=vault", "--label", f"axelab.code={code}",
-        "--volume", f"{EMULATORS}:/opt/axelab:ro", "--volume", f"{vdir}:/var/lib/axelab-vault",
-        "--env", f"BW_SESSION={session}", "--publish", f"127.0.0.1::{VAULT_PORT}",
-        "--entrypoint", "python3", image,
-        "/opt/axelab/bw_serve.py", "--hostname", "all", "--port", str(VAULT_PORT),
-        "--server", "/var/lib/axelab-vault/server.json", "--session-file", "/var/lib/axelab-vault/session",
-        "--password-file", "/var/lib/axelab-vault/password", "--lab-knobs",
+        "docker", "run", "--detach", "--name", name, "--network", lab.network, "--network-alias", service,
+        "--label", f"{LABEL}={lab.name}", "--label", f"axelab.service={service}", "--label", f"axelab.code={code}",
+        "--volume", f"{EMULATORS}:/opt/axelab:ro", "--volume", f"{data_dir}:/var/lib/axelab",
+        *env_flags, "--publish", f"127.0.0.1::{port}", "--entrypoint", "python3", image, *argv,
     ])
 
 
-def vault_url(lab: Lab) -> str | None:
-    proc = shell.run(["docker", "port", vault_container(lab), f"{VAULT_PORT}/tcp"], check=False)
+def ensure_vault(lab: Lab, image: str) -> None:
+    vdir = vault_dir(lab)
+    session = _secret_file(vdir / "session")
+    _secret_file(vdir / "password", 18)
+    _ensure_emulator(lab, image, vault_container(lab), "vault", vdir, VAULT_PORT, [
+        "/opt/axelab/bw_serve.py", "--hostname", "all", "--port", str(VAULT_PORT),
+        "--server", "/var/lib/axelab/server.json", "--session-file", "/var/lib/axelab/session",
+        "--password-file", "/var/lib/axelab/password", "--lab-knobs"], env={"BW_SESSION": session})
+
+
+def cloudflare_tokens(lab: Lab) -> dict[str, str]:
+    """The lab's API tokens: one with every permission the product needs, one without DNS (T09 tests)."""
+    cdir = lab.state_dir / "cloudflare"
+    return {"full": _secret_file(cdir / "token-full", 30), "no_dns": _secret_file(cdir / "token-no-dns", 30)}
+
+
+def ensure_cloudflare(lab: Lab, image: str) -> None:
+    cdir = lab.state_dir / "cloudflare"
+    tokens = cloudflare_tokens(lab)
+    atomic_write(cdir / "tokens.json", json.dumps({
+        tokens["full"]: ["zone:read", "dns:read", "dns:edit", "tunnel:read", "tunnel:edit"],
+        tokens["no_dns"]: ["zone:read", "tunnel:read", "tunnel:edit"]}))
+    _ensure_emulator(lab, image, cloudflare_container(lab), "cloudflare", cdir, CLOUDFLARE_PORT, [
+        "/opt/axelab/cloudflare.py", "--port", str(CLOUDFLARE_PORT), "--state", "/var/lib/axelab/state.json",
+        "--zone", ZONE, "--tokens", "/var/lib/axelab/tokens.json"])
+
+
+def published(container: str, port: int) -> str | None:
+    proc = shell.run(["docker", "port", container, f"{port}/tcp"], check=False)
     for line in proc.stdout.decode().splitlines():
         if line.startswith("127.0.0.1:"):
-            return f"http://{line.strip()}"
+            return line.strip()
     return None
 
 
-def wait_vault(lab: Lab) -> None:
-    import urllib.request
+def vault_url(lab: Lab) -> str | None:
+    address = published(vault_container(lab), VAULT_PORT)
+    return f"http://{address}" if address else None
 
-    def answers() -> bool:
-        url = vault_url(lab)
-        if not url:
-            return False
-        try:
-            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-            with opener.open(url + "/status", timeout=2) as resp:
-                return json.load(resp).get("success") is True
-        except Exception:
-            return False
-    shell.wait_until("the lab vault (bw serve)", answers, timeout=30, interval=0.2)
+
+def cloudflare_url(lab: Lab) -> str | None:
+    address = published(cloudflare_container(lab), CLOUDFLARE_PORT)
+    return f"http://{address}/client/v4" if address else None
+
+
+def _answers(url: str | None) -> bool:
+    """Any HTTP answer (an error envelope included) means the emulator is up."""
+    import urllib.error
+    import urllib.request
+    if not url:
+        return False
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except Exception:
+        return False
+
+
+def wait_emulators(lab: Lab) -> None:
+    shell.wait_until("the lab vault (bw serve)", lambda: _answers((vault_url(lab) or "") + "/status"),
+                     timeout=30, interval=0.2)
+    shell.wait_until("the lab Cloudflare API", lambda: _answers((cloudflare_url(lab) or "") + "/user/tokens/verify"),
+                     timeout=30, interval=0.2)
 
 
 # ---- the operator's tools, as stand-ins ------------------------------------------------
@@ -169,4 +215,6 @@ def settings(lab: Lab) -> dict[str, str]:
     if url is None:
         raise LabError("the lab vault is not running: run `axe lab up`")
     return {"AXE_VAULT_URL": url, "AXE_BW": str(bin_dir(lab) / "bw"),
-            "AXE_SECURITY": str(bin_dir(lab) / "security"), "AXE_TAILSCALE": str(bin_dir(lab) / "tailscale")}
+            "AXE_SECURITY": str(bin_dir(lab) / "security"), "AXE_TAILSCALE": str(bin_dir(lab) / "tailscale"),
+            "AXE_LAB_CLOUDFLARE_URL": cloudflare_url(lab) or "", "AXE_LAB_CLOUDFLARE_TOKEN": cloudflare_tokens(lab)["full"],
+            "AXE_LAB_ZONE": ZONE}
