@@ -42,3 +42,16 @@ def check_customer(module, customer):
     import re
     if not re.match(CUSTOMER_ID, customer or ""):
         module.fail_json(msg="T25: %r is not a customer id (^[a-z][a-z0-9-]{1,30}$)" % customer)
+
+
+def cloudflare_spec():
+    return dict(
+        api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["CLOUDFLARE_API_TOKEN"])),
+        base_url=dict(type="str", fallback=(env_fallback, ["CLOUDFLARE_BASE_URL"])),
+        zone=dict(type="str", fallback=(env_fallback, ["AXE_CLOUDFLARE_ZONE"])),
+    )
+
+
+def cloudflare_from(params):
+    from ansible_collections.axelabs.onboard.plugins.module_utils.cloudflare import CloudflareClient
+    return CloudflareClient(params.get("api_token"), params.get("zone") or "axelabs.ai", base_url=params.get("base_url"))

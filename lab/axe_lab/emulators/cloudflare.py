@@ -132,7 +132,7 @@ class Handler(BaseHTTPRequestHandler):
         d = self.state.data
         if (method, path) == ("GET", "/user/tokens/verify"):
             t = self.token()
-            return {"id": t["id"], "status": "active", "expires_on": None, "not_before": None}, None
+            return {"id": t["id"], "status": "active"}, None  # no expiry: the fields are absent
         if (method, path) == ("GET", "/zones"):
             self.need("zone:read")
             zones = [z for z in d["zones"] if not query.get("name") or z["name"] == query["name"]]
@@ -185,13 +185,15 @@ class Handler(BaseHTTPRequestHandler):
         if method == "POST":
             rec = self.check_record(zone, body, records, None)
             rec.update(id=uuid.uuid4().hex, zone_id=zone["id"], zone_name=zone["name"], created_on=now(),
-                       modified_on=now(), proxiable=rec["type"] in ADDRESS_TYPES, meta={}, settings={},
-                       comment_modified_on=now() if rec.get("comment") else None, tags_modified_on=None)
+                       modified_on=now(), proxiable=rec["type"] in ADDRESS_TYPES, meta={}, settings={})
+            if rec.get("comment"):
+                rec["comment_modified_on"] = now()
             d["records"].append(rec)
             return rec, None
         current = self.record(records, record_id)
         merged = dict(current, **body) if method == "PATCH" else dict(body)
         rec = self.check_record(zone, merged, [r for r in records if r["id"] != record_id], current)
+        current.pop("comment", None)
         current.update(rec, modified_on=now())
         return current, None
 
@@ -227,9 +229,12 @@ class Handler(BaseHTTPRequestHandler):
             raise Fail(400, 81053, "An A, AAAA, or CNAME record with that host already exists.")
         if rtype in ("A", "AAAA") and any(r["type"] == "CNAME" for r in same_name):
             raise Fail(400, 81054, "A CNAME record with that host already exists.")
-        return {"name": name, "type": rtype, "content": content, "ttl": int(ttl),
-                "proxied": bool(body.get("proxied", False)) if rtype in ADDRESS_TYPES else False,
-                "comment": body.get("comment"), "tags": body.get("tags") or []}
+        out = {"name": name, "type": rtype, "content": content, "ttl": int(ttl),
+               "proxied": bool(body.get("proxied", False)) if rtype in ADDRESS_TYPES else False,
+               "tags": body.get("tags") or []}
+        if body.get("comment"):  # the schema's comment is a string: absent rather than null
+            out["comment"] = body["comment"]
+        return out
 
     # tunnels -----------------------------------------------------------------------------
     def tunnel(self, account_id, tunnel_id):
@@ -340,7 +345,11 @@ def seed(state, zone_name, tokens):
         d["zones"].append({"id": uuid.uuid4().hex, "name": zone_name, "status": "active", "paused": False,
                            "type": "full", "account": {"id": account["id"], "name": account["name"]},
                            "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
-                           "created_on": now(), "modified_on": now()})
+                           "original_name_servers": None, "original_registrar": None, "original_dnshost": None,
+                           "development_mode": 0, "meta": {"phishing_detected": False, "cdn_only": False},
+                           "owner": {"id": account["id"], "name": account["name"], "type": "organization"},
+                           "permissions": [],
+                           "created_on": now(), "modified_on": now(), "activated_on": now()})
     for token, permissions in tokens.items():
         d["tokens"].setdefault(token, {"id": uuid.uuid4().hex, "permissions": permissions})
         d["tokens"][token]["permissions"] = permissions
