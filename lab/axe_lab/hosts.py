@@ -169,6 +169,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
         list(pool.map(lambda h: _wait_ready(lab, h, base_tar), hosts))
     services.wait_emulators(lab)
+    services.seed_vault_token(lab)
     return {"started": started, "unchanged": [h for h in hosts if h not in started],
             "hosts": {h: s.as_dict() for h, s in states(lab).items() if h in hosts}}
 

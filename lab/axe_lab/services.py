@@ -25,6 +25,7 @@ EMULATORS = Path(__file__).parent / "emulators"
 STANDINS = Path(__file__).parent / "images" / "macmini" / "rootfs" / "usr" / "bin"
 VAULT_PORT = 8087
 CLOUDFLARE_PORT = 8443
+EDGE_PORT = 8080
 ZONE = "axelabs.ai"
 
 
@@ -59,7 +60,7 @@ def cloudflare_container(lab: Lab) -> str:
     return f"{lab.name}-cloudflare"
 
 
-def _ensure_emulator(lab: Lab, image: str, name: str, service: str, data_dir: Path, port: int,
+def _ensure_emulator(lab: Lab, image: str, name: str, service: str, data_dir: Path, ports: list[int],
                      argv: list[str], env: dict[str, str] | None = None) -> None:
     """One emulator container: the lab's emulator code mounted read-only, its state in `data_dir`,
     its port published on 127.0.0.1. Recreated when the emulator code changed."""
@@ -76,7 +77,8 @@ def _ensure_emulator(lab: Lab, image: str, name: str, service: str, data_dir: Pa
         "docker", "run", "--detach", "--name", name, "--network", lab.network, "--network-alias", service,
         "--label", f"{LABEL}={lab.name}", "--label", f"axelab.service={service}", "--label", f"axelab.code={code}",
         "--volume", f"{EMULATORS}:/opt/axelab:ro", "--volume", f"{data_dir}:/var/lib/axelab",
-        *env_flags, "--publish", f"127.0.0.1::{port}", "--entrypoint", "python3", image, *argv,
+        *env_flags, *[flag for port in ports for flag in ("--publish", f"127.0.0.1::{port}")],
+        "--entrypoint", "python3", image, *argv,
     ])
 
 
@@ -84,7 +86,7 @@ def ensure_vault(lab: Lab, image: str) -> None:
     vdir = vault_dir(lab)
     session = _secret_file(vdir / "session")
     _secret_file(vdir / "password", 18)
-    _ensure_emulator(lab, image, vault_container(lab), "vault", vdir, VAULT_PORT, [
+    _ensure_emulator(lab, image, vault_container(lab), "vault", vdir, [VAULT_PORT], [
         "/opt/axelab/bw_serve.py", "--hostname", "all", "--port", str(VAULT_PORT),
         "--server", "/var/lib/axelab/server.json", "--session-file", "/var/lib/axelab/session",
         "--password-file", "/var/lib/axelab/password", "--lab-knobs"], env={"BW_SESSION": session})
@@ -102,8 +104,9 @@ def ensure_cloudflare(lab: Lab, image: str) -> None:
     atomic_write(cdir / "tokens.json", json.dumps({
         tokens["full"]: ["zone:read", "dns:read", "dns:edit", "tunnel:read", "tunnel:edit"],
         tokens["no_dns"]: ["zone:read", "tunnel:read", "tunnel:edit"]}))
-    _ensure_emulator(lab, image, cloudflare_container(lab), "cloudflare", cdir, CLOUDFLARE_PORT, [
-        "/opt/axelab/cloudflare.py", "--port", str(CLOUDFLARE_PORT), "--state", "/var/lib/axelab/state.json",
+    _ensure_emulator(lab, image, cloudflare_container(lab), "cloudflare", cdir, [CLOUDFLARE_PORT, EDGE_PORT], [
+        "/opt/axelab/cloudflare.py", "--port", str(CLOUDFLARE_PORT), "--edge-port", str(EDGE_PORT),
+        "--state", "/var/lib/axelab/state.json",
         "--zone", ZONE, "--tokens", "/var/lib/axelab/tokens.json"])
 
 
@@ -123,6 +126,19 @@ def vault_url(lab: Lab) -> str | None:
 def cloudflare_url(lab: Lab) -> str | None:
     address = published(cloudflare_container(lab), CLOUDFLARE_PORT)
     return f"http://{address}/client/v4" if address else None
+
+
+def edge_url(lab: Lab) -> str | None:
+    address = published(cloudflare_container(lab), EDGE_PORT)
+    return f"http://{address}" if address else None
+
+
+def seed_vault_token(lab: Lab) -> None:
+    """The operator keeps the Cloudflare token in the vault (trap T09); the lab's operator does too."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault
+    vault.backend("bw_serve", url=vault_url(lab)).put("operator", "cloudflare", "CLOUDFLARE_API_TOKEN",
+                                                       cloudflare_tokens(lab)["full"])
 
 
 def _answers(url: str | None) -> bool:
@@ -217,4 +233,6 @@ def settings(lab: Lab) -> dict[str, str]:
     return {"AXE_VAULT_URL": url, "AXE_BW": str(bin_dir(lab) / "bw"),
             "AXE_SECURITY": str(bin_dir(lab) / "security"), "AXE_TAILSCALE": str(bin_dir(lab) / "tailscale"),
             "AXE_LAB_CLOUDFLARE_URL": cloudflare_url(lab) or "", "AXE_LAB_CLOUDFLARE_TOKEN": cloudflare_tokens(lab)["full"],
-            "AXE_LAB_ZONE": ZONE}
+            "AXE_LAB_ZONE": ZONE, "AXE_LAB_EDGE_URL": edge_url(lab) or "",
+            # The product's own settings, pointed at the lab (the token itself is in the vault).
+            "CLOUDFLARE_BASE_URL": cloudflare_url(lab) or "", "AXE_CLOUDFLARE_ZONE": ZONE, "AXE_EDGE_URL": edge_url(lab) or ""}

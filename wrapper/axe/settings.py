@@ -14,6 +14,9 @@
 | Bitwarden CLI    | AXE_BW             | bw                                        |
 | Keychain tool    | AXE_SECURITY       | security                                  |
 | Tailscale CLI    | AXE_TAILSCALE      | tailscale                                 |
+| Cloudflare API   | CLOUDFLARE_BASE_URL | the SDK's default (Cloudflare's API)     |
+| Cloudflare zone  | AXE_CLOUDFLARE_ZONE | axelabs.ai                               |
+| edge             | AXE_EDGE_URL       | none: https://{public_domain} itself; else requests for it go here, with its Host header |
 
 The settings file holds `NAME=value` lines with the same names (`axe lab up` writes one that
 points at the lab when the operator has none).
@@ -40,6 +43,10 @@ def config_path() -> Path:
     return _xdg("XDG_CONFIG_HOME", "~/.config") / "axe" / "config.env"
 
 
+def is_setting(name: str) -> bool:
+    return name.startswith("AXE_") or name == "CLOUDFLARE_BASE_URL"
+
+
 def read_config_file(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
@@ -49,8 +56,9 @@ def read_config_file(path: Path) -> dict[str, str]:
         if not line or line.startswith("#"):
             continue
         name, sep, raw = line.partition("=")
-        if not sep or not name.startswith("AXE_"):
-            raise AxeError(f"{path}:{number}: expected NAME=value with a name starting AXE_, got {line!r}",
+        if not sep or not is_setting(name.strip()):
+            raise AxeError(f"{path}:{number}: expected NAME=value with a name starting AXE_ (or CLOUDFLARE_BASE_URL), "
+                           f"got {line!r}",
                            f"fix or remove {path}")
         parts = shlex.split(raw)
         values[name.strip()] = parts[0] if parts else ""
@@ -70,10 +78,13 @@ class Settings:
     bw: str = "bw"
     security: str = "security"
     tailscale: str = "tailscale"
+    cloudflare_base_url: str = ""
+    cloudflare_zone: str = "axelabs.ai"
+    edge_url: str = ""
 
     @classmethod
     def load(cls) -> "Settings":
-        values = {**read_config_file(config_path()), **{k: v for k, v in os.environ.items() if k.startswith("AXE_")}}
+        values = {**read_config_file(config_path()), **{k: v for k, v in os.environ.items() if is_setting(k)}}
         state_dir = Path(values["AXE_STATE_DIR"]).expanduser() if values.get("AXE_STATE_DIR") \
             else cls.default_state_dir()
         ssh_config = Path(values["AXE_SSH_CONFIG"]).expanduser() if values.get("AXE_SSH_CONFIG") else None
@@ -91,7 +102,10 @@ class Settings:
                    vault_url=values.get("AXE_VAULT_URL") or "http://127.0.0.1:8087",
                    vault_organization=values.get("AXE_VAULT_ORGANIZATION") or "AXE Labs",
                    bw=values.get("AXE_BW") or "bw", security=values.get("AXE_SECURITY") or "security",
-                   tailscale=values.get("AXE_TAILSCALE") or "tailscale")
+                   tailscale=values.get("AXE_TAILSCALE") or "tailscale",
+                   cloudflare_base_url=values.get("CLOUDFLARE_BASE_URL") or "",
+                   cloudflare_zone=values.get("AXE_CLOUDFLARE_ZONE") or "axelabs.ai",
+                   edge_url=values.get("AXE_EDGE_URL") or "")
 
     def with_customers_file(self, path: str | None) -> "Settings":
         import dataclasses
@@ -101,7 +115,10 @@ class Settings:
         """The non-secret settings the collection's plugins read from the environment."""
         return {"AXE_CUSTOMERS_FILE": str(self.customers_file), "AXE_VAULT_BACKEND": self.vault_backend,
                 "AXE_VAULT_URL": self.vault_url, "AXE_VAULT_ORGANIZATION": self.vault_organization,
-                "AXE_TAILSCALE": self.tailscale, **({"AXE_SSH_CONFIG": str(self.ssh_config)} if self.ssh_config else {})}
+                "AXE_TAILSCALE": self.tailscale, "AXE_CLOUDFLARE_ZONE": self.cloudflare_zone,
+                **({"CLOUDFLARE_BASE_URL": self.cloudflare_base_url} if self.cloudflare_base_url else {}),
+                **({"AXE_EDGE_URL": self.edge_url} if self.edge_url else {}),
+                **({"AXE_SSH_CONFIG": str(self.ssh_config)} if self.ssh_config else {})}
 
     @staticmethod
     def default_state_dir() -> Path:

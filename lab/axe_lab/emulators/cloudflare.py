@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -321,19 +322,103 @@ class Handler(BaseHTTPRequestHandler):
             self.state.failures.extend([int(body.get("status", 500))] * int(body.get("count", 1)))
             return {"queued": len(self.state.failures)}
         if path == "/_lab/connect":
+            # What cloudflared does at start and every few seconds: present its credentials and
+            # say where the edge can reach it. Wrong credentials: refused, as the real edge does.
             for t in d["tunnels"]:
                 if t["id"] == body.get("tunnel_id") and not t["deleted_at"]:
-                    if t["secret"] != body.get("secret"):
+                    if t["secret"] != body.get("secret") or body.get("account") != t["account_tag"]:
                         raise Fail(403, 1004, "Tunnel credentials are invalid")
                     conn = {"id": str(uuid.uuid4()), "colo_name": "icn01", "is_pending_reconnect": False,
-                            "origin_ip": body.get("origin_ip", ""), "opened_at": now(),
+                            "origin_ip": body.get("origin", ""), "opened_at": now(),
                             "client_id": str(uuid.uuid4()), "client_version": "2024.8.2-lab"}
                     t["connections"] = [conn]
                     t["conns_active_at"] = now()
+                    CONNECTORS[t["id"]] = (body.get("origin", ""), time.monotonic())
                     self.state.save()
                     return conn
             raise Fail(404, 1003, "Tunnel not found")
+        if path == "/_lab/disconnect":
+            for t in d["tunnels"]:
+                if t["id"] == body.get("tunnel_id") and t["secret"] == body.get("secret"):
+                    t["connections"] = []
+                    t["conns_inactive_at"] = now()
+                    CONNECTORS.pop(t["id"], None)
+                    self.state.save()
+            return {}
         raise Fail(404, 7000, "No route for that URI")
+
+
+# The edge -------------------------------------------------------------------------------
+CONNECTORS = {}  # tunnel id -> (cloudflared's address on the lab network, last heartbeat)
+HEARTBEAT_STALE = 15.0
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection", "host",
+               "content-length"}
+
+
+class Edge(BaseHTTPRequestHandler):
+    """`https://{public_domain}` as Cloudflare's edge serves it: Host -> DNS record -> tunnel ->
+    the connected cloudflared, which routes by its ingress rules. Errors are Cloudflare's:
+    1016 (no DNS record), 1033 (tunnel not connected), 502 (cloudflared cannot reach the origin)."""
+
+    state: State = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _plain(self, status, text, extra=None):
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _handle(self):
+        host = (self.headers.get("Host") or "").split(":")[0].lower()
+        with self.state.lock:
+            records = [r for r in self.state.data["records"] if r["name"] == host and r["type"] == "CNAME"]
+        target = records[0]["content"] if records and records[0].get("proxied") else ""
+        if not target.endswith(".cfargotunnel.com"):
+            self._plain(530, "error code: 1016\n")  # Origin DNS error
+            return
+        tunnel_id = target[:-len(".cfargotunnel.com")]
+        origin, seen = CONNECTORS.get(tunnel_id, ("", 0.0))
+        if not origin or time.monotonic() - seen > HEARTBEAT_STALE:
+            self._plain(530, "error code: 1033\n")  # Argo Tunnel error: no healthy connector
+            return
+        if urlparse(self.path).path == "/cdn-cgi/trace":
+            self._plain(200, "fl=lab\nh=%s\nip=127.0.0.1\nts=%.3f\nvisit_scheme=https\nuag=%s\ncolo=ICN\n"
+                        "http=http/1.1\ntls=TLSv1.3\nwarp=off\n" % (host, time.time(), self.headers.get("User-Agent", "")))
+            return
+        self._forward(origin, host)
+
+    def _forward(self, origin, host):
+        import http.client
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+        headers.update({"Host": host, "Cf-Connecting-Ip": self.client_address[0], "X-Forwarded-Proto": "https"})
+        try:
+            conn = http.client.HTTPConnection(origin, timeout=30)
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except OSError:
+            self._plain(530, "error code: 1033\n")
+            return
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in HOP_HEADERS:
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cf-Ray", uuid.uuid4().hex[:16] + "-ICN")
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = lambda self: self._handle()  # noqa: E731
 
 
 def seed(state, zone_name, tokens):
@@ -359,6 +444,7 @@ def seed(state, zone_name, tokens):
 def main(argv=None):
     p = argparse.ArgumentParser(description="Cloudflare API stand-in")
     p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--edge-port", type=int, default=8080)
     p.add_argument("--state", required=True)
     p.add_argument("--zone", default="axelabs.ai")
     p.add_argument("--tokens", required=True, help="JSON file: {token: [permissions]}")
@@ -368,8 +454,11 @@ def main(argv=None):
     state = State(args.state)
     seed(state, args.zone, tokens)
     Handler.state = state
+    Edge.state = state
+    edge = ThreadingHTTPServer(("0.0.0.0", args.edge_port), Edge)
+    threading.Thread(target=edge.serve_forever, daemon=True).start()
     httpd = ThreadingHTTPServer(("0.0.0.0", args.port), Handler)
-    print("Listening on :%d" % args.port, flush=True)
+    print("Listening on :%d (API) and :%d (edge)" % (args.port, args.edge_port), flush=True)
     httpd.serve_forever()
 
 
