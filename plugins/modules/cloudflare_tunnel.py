@@ -16,7 +16,8 @@ description:
   - Ensures one named, locally-managed tunnel (C(config_src=local), run by cloudflared with a credentials file).
     An existing tunnel of that name is reused; a second one of the same name is never created.
   - Returns the tunnel id, and the credentials file content when the tunnel was just created or its secret
-    rotated (the only times the secret is known). Credentials are never logged.
+    rotated (the only times the secret is known). The credentials hold the tunnel secret, so a task that may
+    create or rotate must set C(no_log: true); the collection's cloudflared role does.
   - O(state=absent) cleans the tunnel's connections, then deletes it.
 author:
   - AXE Labs (@axelabs)
@@ -60,7 +61,7 @@ created:
   returned: success
   type: bool
 credentials:
-  description: The credentials file for cloudflared (AccountTag, TunnelSecret, TunnelID); only when created or rotated.
+  description: The credentials file for cloudflared (AccountTag, TunnelSecret, TunnelID); only when created or rotated. Secret - use no_log.
   returned: when created or rotated, outside check mode
   type: dict
 """
@@ -100,8 +101,9 @@ def main():
         elif current and not p["rotate"]:
             result["tunnel_id"] = current["id"]
         else:
+            # Not added to no_log_values: Ansible would then mask it in the result the play needs.
+            # The result carries the secret; tasks using this module set no_log (see EXAMPLES).
             secret = base64.b64encode(os.urandom(32)).decode()
-            module.no_log_values.add(secret)
             result.update(changed=True, created=current is None)
             if current:
                 result["tunnel_id"] = current["id"]

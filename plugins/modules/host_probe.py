@@ -107,10 +107,28 @@ platform:
       description: The Python running the module.
       type: str
       sample: 3.11.2
+user:
+  description: The account the session runs as.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The user name.
+      type: str
+      sample: axe
+    uid:
+      description: The numeric user id (launchd's C(gui/<uid>) domain).
+      type: int
+      sample: 501
+    home:
+      description: The home directory.
+      type: str
+      sample: /Users/axe
 """
 
 import os
 import platform
+import pwd
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
@@ -158,6 +176,7 @@ def main():
             hostname=socket.gethostname(),
             python=platform.python_version(),
         ),
+        user=dict(name=pwd.getpwuid(os.getuid()).pw_name, uid=os.getuid(), home=os.path.expanduser("~")),
     )
     if missing and module.params["required"]:
         module.fail_json(

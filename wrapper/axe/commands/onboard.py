@@ -1,0 +1,31 @@
+"""`axe onboard CUSTOMER`: D-day step 2, the Cloudflare tunnel, DNS and cloudflared (steps 1-9)."""
+from __future__ import annotations
+
+from .. import apply_flow, inventory, vault_session
+from ..errors import AxeError
+
+
+def _details(host: str, stats: dict) -> str:
+    onboard = stats.get("onboard") or {}
+    return (f"tunnel {onboard.get('tunnel_id', '?')} for {onboard.get('public_domain', '?')}; "
+            f"/cdn-cgi/trace: {onboard.get('trace', '?')}")
+
+
+def run(args) -> int:
+    settings = vault_session.for_command(args)  # the play reads the Cloudflare token from the vault
+    source = inventory.for_customers(settings, [args.customer])
+    if not isinstance(source, str):
+        raise AxeError(f"T01: {args.customer} is not in {settings.customers_file}",
+                       f"axe customers add {args.customer} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
+    return apply_flow.check_then_apply(
+        args, settings, "tunnel", source, {"axe_target": args.customer, "cloudflared_force_dns": args.force_dns},
+        "onboard", _details, f"axe onboard {args.customer}")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("onboard", help="Cloudflare tunnel + DNS + cloudflared on the customer's Mac mini (steps 1-9)")
+    p.add_argument("customer")
+    p.add_argument("--force-dns", action="store_true",
+                   help="replace A/AAAA/CNAME records at the public name that axe does not own (T02)")
+    apply_flow.add_apply_flags(p)
+    p.set_defaults(func=run)
