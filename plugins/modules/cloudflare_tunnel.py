@@ -17,7 +17,7 @@ description:
     An existing tunnel of that name is reused; a second one of the same name is never created.
   - Returns the tunnel id, and the credentials file content when the tunnel was just created or its secret
     rotated (the only times the secret is known). The credentials hold the tunnel secret, so a task that may
-    create or rotate must set C(no_log: true); the collection's cloudflared role does.
+    create or rotate must set C(no_log=true), as the collection's cloudflared role does.
   - O(state=absent) cleans the tunnel's connections, then deletes it.
 author:
   - AXE Labs (@axelabs)

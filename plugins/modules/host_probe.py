@@ -176,7 +176,7 @@ def main():
             hostname=socket.gethostname(),
             python=platform.python_version(),
         ),
-        user=dict(name=pwd.getpwuid(os.getuid()).pw_name, uid=os.getuid(), home=os.path.expanduser("~")),
+        user=dict(name=pwd.getpwuid(os.getuid()).pw_name, uid=os.getuid(), home=pwd.getpwuid(os.getuid()).pw_dir),
     )
     if missing and module.params["required"]:
         module.fail_json(
