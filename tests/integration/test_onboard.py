@@ -75,6 +75,24 @@ def test_onboard_from_nothing_then_no_change_and_the_edge_proves_it(lab, tmp_pat
         again = lab.axe("onboard", customer, "--apply", "--yes", "--json", env=env)
         assert again.returncode == 0 and json.loads(again.stdout)["changed"] == 0
         pid = host.ssh("launchctl print gui/501/ai.axelabs.cloudflared | grep 'pid ='").stdout
+        assert host.ssh("test -e ~/.axe/lock", check=False).returncode != 0  # released after the run
+
+        # Another run holds the host's lock: the plan warns, an apply stops naming the holder,
+        # and --lock-wait waits for it.
+        host.ssh("mkdir -p ~/.axe/lock && echo '{\"run_id\": \"other\", \"holder\": \"kim@mac\", "
+                 "\"purpose\": \"axe deploy frame onb\", \"since\": \"2026-11-24T11:00:00+0000\"}' > ~/.axe/lock/details.json"
+                 " && rm ~/.cloudflared/config.yml")
+        plan = json.loads(lab.axe("onboard", customer, "--json", env=env).stdout)
+        assert "locked by kim@mac" in " ".join(plan["hosts"][customer]["warnings"])
+        blocked = lab.axe("onboard", customer, "--apply", "--yes", "--json", env=env)
+        messages = " ".join(json.loads(blocked.stdout)["hosts"][customer]["messages"])
+        assert blocked.returncode == 1 and "locked by kim@mac" in messages and "axe deploy frame onb" in messages
+        assert host.ssh("test -e ~/.cloudflared/config.yml", check=False).returncode != 0  # nothing was done
+        release = __import__("subprocess").Popen(["ssh", "-F", str(lab.ssh_config), host.host,
+                                                  "sleep 3; rm -rf ~/.axe/lock"])
+        waited = lab.axe("onboard", customer, "--apply", "--yes", "--lock-wait", "60", "--json", env=env)
+        release.wait(30)
+        assert waited.returncode == 0 and json.loads(waited.stdout)["changed"] == 1, waited.stdout
 
         # A wrong ingress rule (catch-all only) makes the edge answer 404 where the service was routed.
         host.ssh("sed -i '/hostname:/,/service: http:/d' ~/.cloudflared/config.yml && "

@@ -49,7 +49,7 @@ def as_json(result: RunResult, extra: dict | None = None) -> dict:
     hosts = {}
     for name, h in sorted(result.hosts.items()):
         hosts[name] = {"status": h.status, "ok": h.ok, "changed": h.changed, "failed": h.failed,
-                       "unreachable": h.unreachable, "messages": h.messages,
+                       "unreachable": h.unreachable, "messages": h.messages, "warnings": h.warnings,
                        **(result.stats.get(name) or {})}
     return {**result.totals(), "hosts": hosts, "playbook": result.playbook, "seconds": round(result.seconds, 2),
             "artifacts": str(result.artifact_dir), **(extra or {})}
@@ -67,6 +67,8 @@ def summary(result: RunResult, title: str, details=None) -> None:
         detail = details(name, result.stats.get(name) or {}) if details and h.status in ("ok", "changed") else ""
         if h.messages:
             detail = "\n".join(h.messages)
+        if h.warnings:
+            detail = "\n".join([detail] + [f"[yellow]warning:[/yellow] {w}" for w in h.warnings]).strip()
         table.add_row(name, f"[{STYLE[h.status]}]{h.status}[/]", str(h.ok), str(h.changed),
                       str(h.failed + h.unreachable), detail)
     out.print(table)

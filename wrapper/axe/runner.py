@@ -31,6 +31,7 @@ class HostResult:
     unreachable: int = 0
     skipped: int = 0
     messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -144,6 +145,7 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
         if host and kind.startswith("runner_on_"):
             result = hosts.setdefault(host, HostResult())
             res = data.get("res") or {}
+            result.warnings.extend(w for w in res.get("warnings") or [] if w not in result.warnings)
             if kind == "runner_on_ok" and res.get("changed") and res.get("diff"):
                 diffs.append((host, data.get("task", ""), res["diff"]))
             if kind in ("runner_on_failed",) and not data.get("ignore_errors"):

@@ -18,7 +18,8 @@ def run(args) -> int:
         raise AxeError(f"T01: {args.customer} is not in {settings.customers_file}",
                        f"axe customers add {args.customer} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
     return apply_flow.check_then_apply(
-        args, settings, "tunnel", source, {"axe_target": args.customer, "cloudflared_force_dns": args.force_dns},
+        args, settings, "tunnel", source, {"axe_target": args.customer, "cloudflared_force_dns": args.force_dns,
+                                           "axe_lock_wait": args.lock_wait},
         "onboard", _details, f"axe onboard {args.customer}")
 
 
@@ -27,5 +28,7 @@ def register(sub) -> None:
     p.add_argument("customer")
     p.add_argument("--force-dns", action="store_true",
                    help="replace A/AAAA/CNAME records at the public name that axe does not own (T02)")
+    p.add_argument("--lock-wait", type=int, default=0, metavar="SECONDS",
+                   help="wait this long for another run's lock on the host (default: fail at once, naming the holder)")
     apply_flow.add_apply_flags(p)
     p.set_defaults(func=run)
