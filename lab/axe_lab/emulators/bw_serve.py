@@ -23,8 +23,10 @@ import os
 import sys
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from _jsonhttp import JSONHandler
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
@@ -101,28 +103,14 @@ def item_view(item):
     return {"passwordHistory": None, "object": "item", **item}
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JSONHandler):
     vault: Vault = None
     lab_knobs = False
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):  # quiet: the product's own output is what matters
-        pass
-
-    def _send(self, status, payload):
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    content_type = "application/json; charset=utf-8"
 
     def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if not length:
-            return {}
         try:
-            return json.loads(self.rfile.read(length) or b"{}")
+            return self._read_json()
         except ValueError:
             raise Fail("Invalid JSON in request body.")
 

@@ -24,6 +24,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from _jsonhttp import JSONHandler
+
 PREFIX = "/client/v4"
 ADDRESS_TYPES = {"A", "AAAA", "CNAME"}
 RECORD_TYPES = {"A", "AAAA", "CNAME", "TXT", "MX", "NS", "CAA", "SRV"}
@@ -57,27 +59,12 @@ class State:
         os.replace(tmp, self.path)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JSONHandler):
     state: State = None
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _send(self, status, payload):
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if not length:
-            return {}
         try:
-            return json.loads(self.rfile.read(length))
+            return self._read_json()
         except ValueError:
             raise Fail(400, 9207, "Request body is invalid.")
 

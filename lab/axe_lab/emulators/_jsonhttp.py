@@ -1,0 +1,25 @@
+"""What the lab's JSON API emulators share: a quiet HTTP/1.1 handler that sends and reads JSON.
+Private to the emulators (each runs as a script, so this sits beside them)."""
+import json
+from http.server import BaseHTTPRequestHandler
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    content_type = "application/json"
+
+    def log_message(self, fmt, *args):  # quiet: the product's own output is what matters
+        pass
+
+    def _send(self, status, payload):
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _read_json(self):
+        """The request's JSON body ({} when empty); ValueError when it is not JSON."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length) or b"{}") if length else {}
