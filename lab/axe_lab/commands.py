@@ -82,8 +82,12 @@ def inner_load(lab: Lab, host: str) -> list[str]:
     return inner_docker(lab, host, "load", "--quiet", interactive=True)
 
 
-def inner_tag(lab: Lab, host: str, source: str) -> list[str]:
-    return inner_docker(lab, host, "tag", source, INNER_BASE_TAG)
+def inner_tag(lab: Lab, host: str, source: str, target: str = INNER_BASE_TAG) -> list[str]:
+    return inner_docker(lab, host, "tag", source, target)
+
+
+def inner_image_id(lab: Lab, host: str, image: str) -> list[str]:
+    return inner_docker(lab, host, "image", "inspect", "--format", "{{.Id}}", image)
 
 
 def remove_containers(names: list[str]) -> list[str]:

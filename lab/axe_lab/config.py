@@ -14,8 +14,10 @@ TAILNET = "tail-lab.ts.net"
 SSH_USER = "axe"
 BASE_IMAGE = "axelab/base:bookworm"
 HOST_IMAGE_REPO = "axelab/macmini"
-# Inside each host the base image is known by the name a Dockerfile would use.
+RUNTIME_IMAGE_REPO = "axelab/runtime"
+# Inside each host the images are known by the names a Dockerfile would use.
 INNER_BASE_TAG = "debian:bookworm"
+INNER_RUNTIME_TAG = "axelab/runtime:bookworm"
 LABEL = "axelab.lab"
 
 

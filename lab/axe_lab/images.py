@@ -3,6 +3,8 @@
 base:    `debootstrap --variant=minbase bookworm` imported with `docker import` (no pull).
 macmini: built FROM base with Debian's packages; tagged by a hash of its build context, so a
          changed Dockerfile or stand-in script gives a new image and an unchanged one is reused.
+runtime: the stand-in services' base (python3, postgresql, nginx), built FROM base the same way;
+         it and base are saved together into one tar that every host's own engine loads.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from . import commands, shell
-from .config import BASE_IMAGE, HOST_IMAGE_REPO, LabError
+from .config import BASE_IMAGE, HOST_IMAGE_REPO, RUNTIME_IMAGE_REPO, LabError
 
 HERE = Path(__file__).parent / "images"
 DEBIAN_MIRROR = os.environ.get("AXE_LAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -71,30 +73,52 @@ def host_image_tag() -> str:
     return f"{HOST_IMAGE_REPO}:{context_hash(HERE / 'macmini', [compose_binary()])}"
 
 
+def runtime_image_tag() -> str:
+    return f"{RUNTIME_IMAGE_REPO}:{context_hash(HERE / 'runtime', [])}"
+
+
+def _build(tag: str, context: Path, what: str, log) -> None:
+    log(f"building {tag} ({what}; a few minutes, once)")
+    shell.run(["docker", "build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", f"axelab.image={context.name}",
+               "-t", tag, str(context)], timeout=1800)
+    # Older builds of the same image are dead weight on a small disk.
+    for line in shell.text(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", tag.split(":")[0]]).split():
+        if line != tag:
+            shell.run(["docker", "rmi", line], check=False)
+
+
 def ensure_host_image(log=print) -> str:
     ensure_base(log)
     tag = host_image_tag()
     if image_id(tag):
         return tag
-    log(f"building {tag} (Debian packages for sshd, docker, git; a few minutes, once)")
     with tempfile.TemporaryDirectory(prefix="axelab-ctx-") as tmp:
         ctx = Path(tmp) / "macmini"
         shutil.copytree(HERE / "macmini", ctx)
         shutil.copy2(compose_binary(), ctx / "docker-compose")
-        shell.run(["docker", "build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", "axelab.image=macmini",
-                   "-t", tag, str(ctx)], timeout=1800)
+        _build(tag, ctx, "Debian packages for sshd, docker, git", log)
     return tag
 
 
-def saved_base(state_root: Path) -> Path:
-    """The base image as a tar for `docker load` into each host's engine, cached by image id."""
-    base_id = ensure_base().replace("sha256:", "")[:12]
-    target = state_root / f"base-{base_id}.tar"
+def ensure_runtime_image(log=print) -> str:
+    ensure_base(log)
+    tag = runtime_image_tag()
+    if not image_id(tag):
+        _build(tag, HERE / "runtime", "python3, postgresql and nginx for the stand-in services", log)
+    return tag
+
+
+def saved_inner_images(state_root: Path, log=print) -> tuple[Path, str]:
+    """base and runtime in one tar (their shared layers once) for `docker load` into each host's
+    engine, cached by the runtime image's id; returns (tar, runtime image id)."""
+    ensure_base(log)
+    runtime_id = image_id(ensure_runtime_image(log)) or ""
+    target = state_root / f"inner-{runtime_id.replace('sha256:', '')[:12]}.tar"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        for old in target.parent.glob("base-*.tar"):
+        for old in [*target.parent.glob("inner-*.tar"), *target.parent.glob("base-*.tar")]:
             old.unlink()
         tmp = target.with_suffix(".tmp")
-        shell.run(["docker", "save", "-o", str(tmp), BASE_IMAGE], timeout=300)
+        shell.run(["docker", "save", "-o", str(tmp), BASE_IMAGE, runtime_image_tag()], timeout=300)
         tmp.rename(target)
-    return target
+    return target, runtime_id

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import shell
 from .config import LABEL, Lab, LabError
 from .files import atomic_write
+from .repos import repo_base
 
 EMULATORS = Path(__file__).parent / "emulators"
 STANDINS = Path(__file__).parent / "images" / "macmini" / "rootfs" / "usr" / "bin"
@@ -60,11 +61,12 @@ def cloudflare_container(lab: Lab) -> str:
     return f"{lab.name}-cloudflare"
 
 
-def _ensure_emulator(lab: Lab, image: str, name: str, service: str, data_dir: Path, ports: list[int],
-                     argv: list[str], env: dict[str, str] | None = None) -> None:
-    """One emulator container: the lab's emulator code mounted read-only, its state in `data_dir`,
-    its port published on 127.0.0.1. Recreated when the emulator code changed."""
-    code = _code_hash()
+def ensure_container(lab: Lab, image: str, name: str, service: str, data_dir: Path, ports: list[int],
+                     argv: list[str], env: dict[str, str] | None = None, entrypoint: str = "python3") -> None:
+    """One lab service container (an emulator, the git server): the lab's emulator code mounted
+    read-only, its state in `data_dir`, its ports published on 127.0.0.1. Recreated when the
+    emulator code or the image changed."""
+    code = _code_hash() + "-" + image.rsplit(":", 1)[-1]
     inspect = shell.run(["docker", "inspect", "--format",
                          '{{.State.Running}} {{index .Config.Labels "axelab.code"}}', name], check=False)
     if inspect.returncode == 0:
@@ -78,7 +80,7 @@ def _ensure_emulator(lab: Lab, image: str, name: str, service: str, data_dir: Pa
         "--label", f"{LABEL}={lab.name}", "--label", f"axelab.service={service}", "--label", f"axelab.code={code}",
         "--volume", f"{EMULATORS}:/opt/axelab:ro", "--volume", f"{data_dir}:/var/lib/axelab",
         *env_flags, *[flag for port in ports for flag in ("--publish", f"127.0.0.1::{port}")],
-        "--entrypoint", "python3", image, *argv,
+        "--entrypoint", entrypoint, image, *argv,
     ])
 
 
@@ -86,7 +88,7 @@ def ensure_vault(lab: Lab, image: str) -> None:
     vdir = vault_dir(lab)
     session = _secret_file(vdir / "session")
     _secret_file(vdir / "password", 18)
-    _ensure_emulator(lab, image, vault_container(lab), "vault", vdir, [VAULT_PORT], [
+    ensure_container(lab, image, vault_container(lab), "vault", vdir, [VAULT_PORT], [
         "/opt/axelab/bw_serve.py", "--hostname", "all", "--port", str(VAULT_PORT),
         "--server", "/var/lib/axelab/server.json", "--session-file", "/var/lib/axelab/session",
         "--password-file", "/var/lib/axelab/password", "--lab-knobs"], env={"BW_SESSION": session})
@@ -104,7 +106,7 @@ def ensure_cloudflare(lab: Lab, image: str) -> None:
     atomic_write(cdir / "tokens.json", json.dumps({
         tokens["full"]: ["zone:read", "dns:read", "dns:edit", "tunnel:read", "tunnel:edit"],
         tokens["no_dns"]: ["zone:read", "tunnel:read", "tunnel:edit"]}))
-    _ensure_emulator(lab, image, cloudflare_container(lab), "cloudflare", cdir, [CLOUDFLARE_PORT, EDGE_PORT], [
+    ensure_container(lab, image, cloudflare_container(lab), "cloudflare", cdir, [CLOUDFLARE_PORT, EDGE_PORT], [
         "/opt/axelab/cloudflare.py", "--port", str(CLOUDFLARE_PORT), "--edge-port", str(EDGE_PORT),
         "--state", "/var/lib/axelab/state.json",
         "--zone", ZONE, "--tokens", "/var/lib/axelab/tokens.json"])
@@ -235,4 +237,5 @@ def settings(lab: Lab) -> dict[str, str]:
             "AXE_LAB_CLOUDFLARE_URL": cloudflare_url(lab) or "", "AXE_LAB_CLOUDFLARE_TOKEN": cloudflare_tokens(lab)["full"],
             "AXE_LAB_ZONE": ZONE, "AXE_LAB_EDGE_URL": edge_url(lab) or "",
             # The product's own settings, pointed at the lab (the token itself is in the vault).
-            "CLOUDFLARE_BASE_URL": cloudflare_url(lab) or "", "AXE_CLOUDFLARE_ZONE": ZONE, "AXE_EDGE_URL": edge_url(lab) or ""}
+            "CLOUDFLARE_BASE_URL": cloudflare_url(lab) or "", "AXE_CLOUDFLARE_ZONE": ZONE, "AXE_EDGE_URL": edge_url(lab) or "",
+            "AXE_REPO_BASE": repo_base(lab)}

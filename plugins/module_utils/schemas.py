@@ -62,6 +62,10 @@ CUSTOMERS_SCHEMA = {
                 "public_domain": {"type": "string", "pattern": HOSTNAME},
                 "entities": {"type": "array", "minItems": 1, "uniqueItems": True,
                              "items": {"type": "string", "pattern": ENTITY_ID}},
+                "entity_names": {"description": "Legal name per entity id, for entity registration "
+                                                "(default: the customer's legal_name)",
+                                 "type": "object", "propertyNames": {"pattern": ENTITY_ID},
+                                 "additionalProperties": {"type": "string", "minLength": 1}},
                 "tailscale_host": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{0,62}$"},
                 "ssh_user": {"type": "string", "pattern": r"^[a-z_][a-z0-9_-]{0,31}$"},
                 "sso": {"$ref": "#/$defs/sso"},

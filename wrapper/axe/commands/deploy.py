@@ -1,0 +1,61 @@
+"""`axe deploy SERVICE CUSTOMER`: D-day step 4, frame, blueprint or hive (the runbook's 13 steps)."""
+from __future__ import annotations
+
+from .. import apply_flow, inventory, vault_session
+from ..errors import AxeError
+
+SERVICES = ("frame", "blueprint", "hive")
+
+
+def _details(host: str, stats: dict) -> str:
+    d = stats.get("deploy") or {}
+    if not d:
+        return ""
+    what = f"{d.get('service')} {d.get('ref')} ({str(d.get('commit', ''))[:12]})"
+    if d.get("action") == "release":
+        text = f"{what} -> {d.get('slot')}: {d.get('reason')}"
+        if d.get("health_seconds") not in ("", None):
+            text += f"; healthy in {d['health_seconds']} s"
+    else:
+        text = f"{what}: no release ({d.get('reason') or 'already live'})"
+    if d.get("entities_registered"):
+        text += f"; entities registered: {', '.join(d['entities_registered'])}"
+    if d.get("generated"):
+        text += f"; secrets generated: {len(d['generated'])}"
+    return text
+
+
+def run(args) -> int:
+    if args.health_timeout is not None and not 1 <= args.health_timeout <= 3600:
+        raise AxeError(f"--health-timeout {args.health_timeout} is out of range", "give 1 to 3600 seconds")
+    if args.rollback and args.ref:
+        raise AxeError("--rollback and --ref contradict each other", "give one: --rollback goes back to the previous release")
+    settings = vault_session.for_command(args)  # secrets come from the vault
+    source = inventory.for_customers(settings, [args.customer])
+    if not isinstance(source, str):
+        raise AxeError(f"T01: {args.customer} is not in {settings.customers_file}",
+                       f"axe customers add {args.customer} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
+    extravars = {"axe_target": args.customer, "axe_service": args.service, "axe_lock_wait": args.lock_wait,
+                 "service_rollback": args.rollback, "service_force": args.force}
+    if args.ref:
+        extravars["service_ref"] = args.ref
+    if args.health_timeout is not None:
+        extravars["service_health_timeout"] = args.health_timeout
+    what = "--rollback" if args.rollback else f"--ref {args.ref}" if args.ref else ""
+    return apply_flow.check_then_apply(args, settings, "deploy", source, extravars, f"deploy-{args.service}", _details,
+                                       f"axe deploy {args.service} {args.customer} {what}".strip())
+
+
+def register(sub) -> None:
+    p = sub.add_parser("deploy", help="deploy frame, blueprint or hive to the customer's Mac mini (13 steps, blue/green)")
+    p.add_argument("service", choices=SERVICES)
+    p.add_argument("customer")
+    p.add_argument("--ref", help="git ref to deploy: a tag (v1, v2), a branch or a commit (default: v1)")
+    p.add_argument("--rollback", action="store_true", help="go back to the release that was live before the current one")
+    p.add_argument("--force", action="store_true", help="release again even when nothing changed")
+    p.add_argument("--health-timeout", type=int, metavar="SECONDS",
+                   help="how long a new release may take to answer /health/ready (default: 60, the runbook's)")
+    p.add_argument("--lock-wait", type=int, default=0, metavar="SECONDS",
+                   help="wait this long for another run's lock on the host (default: fail at once, naming the holder)")
+    apply_flow.add_apply_flags(p)
+    p.set_defaults(func=run)
