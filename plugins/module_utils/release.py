@@ -96,6 +96,7 @@ def rollback_target(state):
 
 
 def upstream_conf(container, port):
-    """The proxy alias (nginx upstream) pointing at one colour's container."""
+    """The proxy alias pointing at one colour's container: an nginx `set` the proxy's location includes
+    and passes to (`proxy_pass http://$axe_upstream`), resolved per request by Docker's DNS."""
     return ("# written by axe deploy (ingress swap): the colour that serves\n"
-            "upstream axe_active { server %s:%d; }\n" % (container, int(port)))
+            "set $axe_upstream %s:%d;\n" % (container, int(port)))

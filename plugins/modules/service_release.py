@@ -184,9 +184,14 @@ class Release(object):
         if not commit:
             raise ProductError("action=stage needs commit")
         active = state.get("active")
-        support_drift = self.host.drift(self.p["support"])
         slot_drift = self.host.drift([self.svc(active)]) if active in self.slots else {}
         plan = release.plan(state, commit, self.slots, drift=sorted(slot_drift), force=self.p["force"])
+        helpers = list(self.p["support"]) + ([self.p["proxy"]["service"]] if self.p["proxy"] else [])
+        if plan["action"] == "release" and helpers and not self.module.check_mode:
+            # Their images have fixed tags: rebuild them from this checkout (layer cache makes an unchanged
+            # one a no-op) so a changed postgres or proxy image shows up as drift below.
+            self.host.compose(cc.compose_build, helpers, what="docker compose build %s" % " ".join(helpers))
+        support_drift = self.host.drift(self.p["support"])
         self.result["plan"] = plan
         self.result["drift"] = dict(support_drift, **slot_drift)
         if support_drift:

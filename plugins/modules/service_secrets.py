@@ -17,7 +17,8 @@ description:
   - Refuses a sovereignty customer (no services manifest at all) - trap T24, with the decision reference.
   - O(step=vault_check) expands the service's O(secrets) for the customer (per entity where marked) and fails naming
     B(every) secret that is missing and that the deploy cannot make - with why (no manifest slot, or not in the vault)
-    and the command that fixes each (trap T08). Read-only, so it runs fully in check mode.
+    and the command that fixes each (trap T08) - and every O(env) setting the customer's entry has no value for
+    (blueprint's Entra ids, trap T10), in one report. Read-only, so it runs fully in check mode.
   - O(step=secrets_bootstrap) generates each O(secrets[].auto_generate) secret missing from the vault, pushes it, and
     adds its slot to the customer's services manifest in customers.yaml (comment-preserving, atomic). Values never
     appear in the result.
@@ -181,8 +182,13 @@ def main():
         for s in secrets:
             s["present"] = in_vault[s["env"]]
         gaps = ss.missing(secrets, manifest, in_vault, customer)
+        # Settings from customers.yaml belong in the same report: blueprint without its Entra ids is T10.
+        gaps += [(name, "no value in customers.yaml for %s" % p["env"][name],
+                  "axe customers ingest %s PACK.json --apply (the customer IT's pack carries it)" % customer)
+                 for name in env_missing]
         if gaps:
-            raise ProductError("%d secret(s) of %s for %s are missing" % (len(gaps), service, customer), trap="T08",
+            raise ProductError("%d value(s) %s needs for %s are missing" % (len(gaps), service, customer),
+                               trap="T10" if env_missing and service == "blueprint" else "T08",
                                details=["%s: %s -> %s" % gap for gap in gaps],
                                next_step="run each command above, then deploy again (nothing was changed)")
         if p["step"] == "secrets_bootstrap":

@@ -1,0 +1,162 @@
+"""The deploy engine's pure parts: commands as values, release planning, secrets expansion (no host)."""
+import json
+
+import pytest
+
+from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
+from ansible_collections.axelabs.onboard.plugins.module_utils import release
+from ansible_collections.axelabs.onboard.plugins.module_utils import service_secrets as ss
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+
+A, B = "a" * 40, "b" * 40
+BG = {"blue": {"service": "frame-mcp-blue"}, "green": {"service": "frame-mcp-green"}}
+
+
+# ---- commands ----------------------------------------------------------------------------------
+def test_compose_commands_pin_the_file_to_the_project_and_never_pull():
+    up = cc.compose_up("/Users/axe/.axe/services/frame", "compose.yaml", ["frame-mcp-green"], recreate=True)
+    assert up[:6] == ["docker", "compose", "--project-directory", "/Users/axe/.axe/services/frame",
+                      "--file", "/Users/axe/.axe/services/frame/compose.yaml"]
+    assert ["--pull", "never"] == up[up.index("--pull"):up.index("--pull") + 2]
+    assert "--no-deps" in up and "--no-build" in up and "--force-recreate" in up and up[-1] == "frame-mcp-green"
+    dry = cc.compose_up("/p", "/abs/compose.yaml", ["x"], dry_run=True)
+    assert "--dry-run" in dry and dry[dry.index("--file") + 1] == "/abs/compose.yaml"
+    assert "--pull=false" in cc.compose_build("/p", "c.yaml", ["x"])
+    run = cc.compose_run_candidate("/p", "c.yaml", "blueprint-app", "blueprint-app-candidate", "127.0.0.1:18094:3000")
+    assert run[-5:] == ["--name", "blueprint-app-candidate", "--publish", "127.0.0.1:18094:3000", "blueprint-app"]
+    assert "--no-deps" in run and ["--pull", "never"] == run[run.index("--pull"):run.index("--pull") + 2]
+
+
+def test_git_commands_keep_untracked_deploy_files_and_take_tags():
+    assert cc.git_dirty("/d")[-2:] == ["--untracked-files=no", "--ignore-submodules=none"]
+    assert "--tags" in cc.git_fetch("/d") and "--detach" in cc.git_checkout("/d", A)
+    assert cc.git_ls_remote("git://h/frame.git", "v1")[-2:] == ["v1", "v1^{}"]
+
+
+def test_ls_remote_prefers_the_peeled_tag():
+    out = "%s\trefs/tags/v1\n%s\trefs/tags/v1^{}\n" % (A, B)
+    assert cc.parse_ls_remote(out, "v1") == B
+    assert cc.parse_ls_remote("%s\trefs/heads/main\n" % A, "main") == A
+    assert cc.parse_ls_remote("", "nope") is None
+
+
+def test_dry_run_output_names_what_would_change():
+    lines = [json.dumps({"dry-run": True, "id": "Container frame-mcp-blue", "status": "Running"}),
+             json.dumps({"dry-run": True, "id": "Container frame-postgres", "status": "Recreate"}),
+             json.dumps({"dry-run": True, "id": "Container 8edc70d22218_frame-postgres", "status": "Started"}),
+             json.dumps({"dry-run": True, "id": "Network axe", "status": "Created"}), "not json", "{broken"]
+    assert cc.dry_run_changes("\n".join(lines)) == {"frame-postgres": ["Recreate", "Started"]}
+    assert cc.dry_run_changes(lines[0]) == {}
+
+
+def test_external_resources_are_read_from_compose_config():
+    config = {"volumes": {"frame-pgdata": {"external": True, "name": "frame-pgdata"}, "cache": {"name": "frame_cache"}},
+              "networks": {"axe": {"external": True, "name": "axe"}, "default": {"name": "frame_default"}}}
+    assert cc.external_resources(config) == {"volumes": ["frame-pgdata"], "networks": ["axe"]}
+    assert cc.external_resources({}) == {"volumes": [], "networks": []}
+
+
+# ---- release planning --------------------------------------------------------------------------------
+def live(colour, commit):
+    return dict(release.empty_state(), active=colour, releases={colour: {"commit": commit, "ref": "v1"}})
+
+
+def test_first_release_goes_to_blue_and_a_new_commit_to_the_idle_colour():
+    assert release.plan(release.empty_state(), A, BG)["target"] == "blue"
+    p = release.plan(live("blue", A), B, BG)
+    assert (p["action"], p["target"], p["previous"]) == ("release", "green", "blue")
+    assert release.plan(live("green", A), B, BG)["target"] == "blue"
+
+
+def test_the_live_commit_without_drift_is_no_release_but_drift_or_force_is():
+    assert release.plan(live("blue", A), A, BG)["action"] == "none"
+    drifted = release.plan(live("blue", A), A, BG, drift=["frame-mcp-blue"])
+    assert drifted["action"] == "release" and drifted["target"] == "green" and "configuration" in drifted["reason"]
+    assert release.plan(live("blue", A), A, BG, force=True)["action"] == "release"
+
+
+def test_single_container_services_release_into_their_one_slot():
+    assert release.plan(live("app", A), B, {"app": {}})["target"] == "app"
+    assert release.plan(live("app", A), A, {"app": {}})["action"] == "none"
+
+
+def test_promotion_keeps_the_previous_release_for_rollback_and_a_bounded_history():
+    state = live("blue", A)
+    new = release.promoted(state, "green", B, "v2", "t1")
+    assert new["active"] == "green" and new["previous"] == {"commit": A, "ref": "v1"}
+    assert release.rollback_target(new) == {"commit": A, "ref": "v1"}
+    assert state["active"] == "blue"  # pure: the input is not changed
+    again = new
+    for i in range(15):
+        again = release.promoted(again, "blue", B, "v2", "t%d" % i)
+    assert len(again["history"]) == release.HISTORY
+    assert release.rollback_target(release.empty_state()) is None
+
+
+def test_releases_env_and_upstream_are_plain_text():
+    env = release.releases_env(live("blue", A), staged=("green", B))
+    assert "AXE_RELEASE_BLUE=%s\n" % A[:12] in env and "AXE_RELEASE_GREEN=%s\n" % B[:12] in env
+    assert "AXE_RELEASE=%s" % A[:12] in release.releases_env(live("app", A))
+    assert "set $axe_upstream frame-mcp-green:8000;" in release.upstream_conf("frame-mcp-green", 8000)
+
+
+# ---- secrets ---------------------------------------------------------------------------------------------
+FRAME = [{"env": "FRAME_{CUSTOMER}_DB_PASSWORD", "as": "FRAME_DB_PASSWORD", "auto_generate": True},
+         {"env": "AZURE_{CUSTOMER}_FRAME_MCP_CLIENT_SECRET", "as": "AZURE_AD_CLIENT_SECRET", "source": "pack"},
+         {"env": "PII_{ENTITY}_PASSPHRASE_1", "per_entity": True, "auto_generate": True},
+         {"env": "PII_{ENTITY}_PASSPHRASE_2", "per_entity": True, "auto_generate": True},
+         {"env": "OPS_{CUSTOMER}_RESTIC_KEY", "as": "RESTIC_KEY"}]
+
+
+def test_expand_fills_customer_and_entities_and_keeps_owners():
+    out = ss.expand(FRAME, "frame", "acme-co", ["acme-kr", "acme-us"])
+    names = [s["env"] for s in out]
+    assert names == ["FRAME_ACME_CO_DB_PASSWORD", "AZURE_ACME_CO_FRAME_MCP_CLIENT_SECRET", "PII_ACME_KR_PASSPHRASE_1",
+                     "PII_ACME_US_PASSPHRASE_1", "PII_ACME_KR_PASSPHRASE_2", "PII_ACME_US_PASSPHRASE_2", "OPS_ACME_CO_RESTIC_KEY"]
+    assert {s["owner"] for s in out} == {"frame"} and out[0]["as"] == "FRAME_DB_PASSWORD"
+    hive = ss.expand([{"env": "FRAME_{CUSTOMER}_MCP_TOKEN", "owner": "frame", "auto_generate": True}], "hive", "acme", [])
+    assert hive[0]["owner"] == "frame" and hive[0]["source"] == "generated"
+
+
+def test_entities_that_collide_in_env_names_are_refused():
+    with pytest.raises(ProductError, match="both become PII_A_B_PASSPHRASE_1"):
+        ss.expand(FRAME, "frame", "acme", ["a-b", "a_b"])
+
+
+def test_every_missing_secret_is_named_at_once_with_its_fix():
+    secrets = ss.expand(FRAME, "frame", "acme", ["acme-kr"])
+    gaps = ss.missing(secrets, {"frame": [{"env": "OPS_ACME_RESTIC_KEY"}]}, {}, "acme")
+    assert [g[0] for g in gaps] == ["AZURE_ACME_FRAME_MCP_CLIENT_SECRET", "OPS_ACME_RESTIC_KEY"]
+    pack_gap, listed_gap = gaps
+    assert "no slot in services.frame.acme" in pack_gap[1] and "axe customers ingest acme" in pack_gap[2]
+    assert listed_gap[1] == "in the manifest, not in the vault" and listed_gap[2].startswith("axe secret push OPS_ACME_RESTIC_KEY")
+    unlisted = ss.missing(secrets, {}, {}, "acme")[1]
+    assert "add {env: OPS_ACME_RESTIC_KEY} to services.frame.acme.secrets" in unlisted[2]
+    in_vault = dict((s["env"], True) for s in secrets)
+    assert ss.missing(secrets, {}, in_vault, "acme") == []
+
+
+def test_generated_secrets_get_manifest_slots():
+    secrets = ss.expand(FRAME, "frame", "acme", ["acme-kr"])
+    slots = ss.slots_to_add(secrets, {"frame": [{"env": "FRAME_ACME_DB_PASSWORD"}]})
+    assert slots == {"frame": ["PII_ACME_KR_PASSPHRASE_1", "PII_ACME_KR_PASSPHRASE_2"]}
+
+
+def test_entities_get_legal_names_and_their_passphrase_names():
+    entry = {"legal_name": "ACME Korea", "entities": ["acme-kr", "acme-us"], "entity_names": {"acme-us": "ACME US Inc."}}
+    assert ss.entities(entry) == [
+        {"id": "acme-kr", "legal_name": "ACME Korea", "env": ["PII_ACME_KR_PASSPHRASE_1", "PII_ACME_KR_PASSPHRASE_2"]},
+        {"id": "acme-us", "legal_name": "ACME US Inc.", "env": ["PII_ACME_US_PASSPHRASE_1", "PII_ACME_US_PASSPHRASE_2"]}]
+
+
+def test_render_env_names_what_the_entry_lacks():
+    templates = {"AZURE_AD_TENANT_ID": "{sso[tenant_id]}", "AZURE_AD_CLIENT_ID": "{sso[apps][blueprint][client_id]}",
+                 "NEXTAUTH_URL": "https://{public_domain}"}
+    env, missing = ss.render_env(templates, {"public_domain": "acme.axelabs.ai", "sso": {"provider": "microsoft_entra_id"}})
+    assert env["NEXTAUTH_URL"] == "https://acme.axelabs.ai"
+    assert missing == ["AZURE_AD_CLIENT_ID", "AZURE_AD_TENANT_ID"]
+    full = {"public_domain": "a.axelabs.ai", "sso": {"tenant_id": "t", "apps": {"blueprint": {"client_id": "c"}}}}
+    assert ss.render_env(templates, full) == ({"AZURE_AD_TENANT_ID": "t", "AZURE_AD_CLIENT_ID": "c",
+                                               "NEXTAUTH_URL": "https://a.axelabs.ai"}, [])
+    with pytest.raises(ProductError):
+        ss.render_env({"X": "{legal_name}"}, {"legal_name": "O'Brien"})
