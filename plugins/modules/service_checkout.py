@@ -113,7 +113,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    dest = os.path.expanduser(p["dest"])
+    dest = p["dest"]
     host = ServiceHost(module, dest)
     try:
         commit = resolve(host, p["repo"], p["ref"])

@@ -15,7 +15,7 @@ version_added: 0.2.0
 description:
   - Lists the entities the service knows (C(<cli> list-entities)) and registers the missing ones
     (C(<cli> register-entity --id ID --legal-name NAME ...)) inside O(container). Re-registering changes nothing.
-  - Trap T16 - before registering an entity, checks that the container has each of the entity's O(entities[].env)
+  - Trap T16 - before registering an entity, checks that the container has each of the entity's C(env) of each of O(entities)
     (its two PII passphrases) set, and refuses the entity otherwise, naming what is missing. Only the names are
     checked and reported, never the values.
 author:
@@ -117,8 +117,8 @@ def main():
             argv = p["cli"] + ["register-entity", "--id", entity["id"], "--legal-name", entity["legal_name"]]
             rc, out, err = host.run(cc.exec_in(p["container"], argv + list(entity.get("args") or [])), check=False)
             if rc != 0:
-                raise ProductError("registering entity %s in %s failed: %s" % (entity["id"], p["container"],
-                                                                              (last_json(out).get("error") or err or out).strip()[-400:]),
+                why = (last_json(out).get("error") or err or out).strip()[-400:]
+                raise ProductError("registering entity %s in %s failed: %s" % (entity["id"], p["container"], why),
                                    trap="T16" if rc == 3 else None, next_step="fix the cause and deploy again (registration is idempotent)")
     except ProductError as exc:
         module.fail_json(msg=str(exc), registered=registered, commands=host.commands)

@@ -85,10 +85,10 @@ log:
 """
 
 import time
+from urllib.error import HTTPError, URLError
+from urllib.request import ProxyHandler, build_opener
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.request import ProxyHandler, build_opener
 
 from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import ServiceHost
 

@@ -19,7 +19,7 @@ description:
     B(every) secret that is missing and that the deploy cannot make - with why (no manifest slot, or not in the vault)
     and the command that fixes each (trap T08) - and every O(env) setting the customer's entry has no value for
     (blueprint's Entra ids, trap T10), in one report. Read-only, so it runs fully in check mode.
-  - O(step=secrets_bootstrap) generates each O(secrets[].auto_generate) secret missing from the vault, pushes it, and
+  - O(step=secrets_bootstrap) generates each C(auto_generate) secret of O(secrets) that is missing from the vault, pushes it, and
     adds its slot to the customer's services manifest in customers.yaml (comment-preserving, atomic). Values never
     appear in the result.
   - Returns the customer's entry and entities (with the PII passphrase names each needs - trap T16), for the steps
@@ -160,7 +160,7 @@ def add_slots(path, customer, slots):
 def main():
     argument_spec = dict(customer=dict(type="str", required=True),
                          service=dict(type="str", required=True, choices=["frame", "blueprint", "hive", "vault"]),
-                         secrets=dict(type="list", elements="dict", required=True),
+                         secrets=dict(type="list", elements="dict", required=True, no_log=False),  # names, not values
                          step=dict(type="str", default="vault_check", choices=["vault_check", "secrets_bootstrap"]),
                          env=dict(type="dict", default={}), generate_bytes=dict(type="int", default=32))
     argument_spec.update(common_args.customers_file_spec())

@@ -211,6 +211,16 @@ def test_the_broken_ref_cannot_take_the_service_down(dday, service, serving):
     assert run.returncode == 0 and plan["changed"] == 0, run.stdout
 
 
+def test_a_ref_that_does_not_exist_is_named_and_changes_nothing(dday):
+    before = dday.docker("docker ps --format '{{.Names}} {{.Image}}'")
+    run, failed = dday.deploy("frame", "--ref", "v9")
+    assert run.returncode == 1
+    messages = "\n".join(failed["hosts"][CUSTOMER]["messages"])
+    assert "ref 'v9' is not in git://" in messages and "pick an existing tag or branch with --ref" in messages
+    assert dday.docker("docker ps --format '{{.Names}} {{.Image}}'") == before
+    assert dday.host.ssh("test -e ~/.axe/lock", check=False).returncode != 0  # the lock was given back
+
+
 def test_rollback_is_one_command(dday):
     run, applied = dday.deploy("frame", "--rollback")
     assert run.returncode == 0, run.stdout + run.stderr
