@@ -5,8 +5,11 @@
 
 Runs in its own lab (AXE_LAB_NAME=axebench, a temporary state dir, customer `bench`) and removes it
 afterwards. D-day steps 1-2 (ingest, onboard) run first and are not timed. Each figure is the wall
-time of the `axe` command as an operator runs it (its check run included); SSH connections are
-counted from the host's sshd log ("Accepted publickey"), so ControlPersist's reuse shows.
+time of the `axe` command as an operator runs it (its check run included). Per run:
+  ssh      SSH connections the host's sshd accepted ("Accepted publickey"); the first deploy starts
+           with no ControlPersist master, the later runs reuse the one it left
+  remote   tasks that ran on the host (each one SSH session over that connection; controller-side
+           tasks, delegated ones and skipped ones not counted), from the runs' ansible-runner events
 """
 from __future__ import annotations
 
@@ -44,11 +47,33 @@ class Sshd:
         return (logs.stdout + logs.stderr).count("Accepted publickey")
 
 
-def measure(sshd: Sshd, *args: str) -> tuple[float, int]:
+CONTROLLER_ACTIONS = {"ansible.builtin.assert", "ansible.builtin.set_fact", "ansible.builtin.include_role",
+                      "ansible.builtin.validate_argument_spec", "ansible.builtin.set_stats", "ansible.builtin.fail",
+                      "ansible.builtin.debug", "ansible.builtin.meta"}
+
+
+def remote_tasks(runs: Path, before: set[str]) -> int:
+    count = 0
+    for run in sorted(p for p in runs.iterdir() if p.name not in before):
+        for path in run.glob("artifacts/*/job_events/*.json"):
+            event = json.loads(path.read_text())
+            data = event.get("event_data", {})
+            if event.get("event") in ("runner_on_ok", "runner_on_failed") and not data.get("delegated_host") \
+                    and not (data.get("res") or {}).get("_ansible_delegated_vars") \
+                    and data.get("task_action") not in CONTROLLER_ACTIONS:
+                count += 1
+    return count
+
+
+def measure(sshd: Sshd, runs: Path, *args: str, cold: bool = False) -> tuple[float, int, int]:
+    if cold:
+        for socket in (runs.parent / "cp").glob("*"):
+            subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={socket}", "x"], capture_output=True)
     since = sshd.mark()
+    before = {p.name for p in runs.iterdir()} if runs.exists() else set()
     started = time.monotonic()
     axe(*args)
-    return round(time.monotonic() - started, 2), sshd.count(since)
+    return round(time.monotonic() - started, 2), sshd.count(since), remote_tasks(runs, before)
 
 
 def main() -> int:
@@ -72,12 +97,14 @@ def main() -> int:
         axe("customers", "ingest", CUSTOMER, str(state / "pack.json"), "--apply", "--yes")
         axe("onboard", CUSTOMER, "--apply", "--yes")
         sshd = Sshd(lab.container(f"{CUSTOMER}-macmini"))
+        runs = state / "runs"
         for service in ("frame", "blueprint", "hive"):
             row = {}
-            row["plan_s"], row["plan_ssh"] = measure(sshd, "deploy", service, CUSTOMER)
-            row["first_deploy_s"], row["first_deploy_ssh"] = measure(sshd, "deploy", service, CUSTOMER, "--apply", "--yes")
-            row["noop_rerun_s"], row["noop_rerun_ssh"] = measure(sshd, "deploy", service, CUSTOMER, "--apply", "--yes")
-            row["swap_v2_s"], row["swap_v2_ssh"] = measure(sshd, "deploy", service, CUSTOMER, "--ref", "v2", "--apply", "--yes")
+            for name, args, cold in (("plan", (), False), ("first_deploy", ("--apply", "--yes"), True),
+                                     ("noop_rerun", ("--apply", "--yes"), False),
+                                     ("swap_v2", ("--ref", "v2", "--apply", "--yes"), False)):
+                seconds, ssh, remote = measure(sshd, runs, "deploy", service, CUSTOMER, *args, cold=cold)
+                row[f"{name}_s"], row[f"{name}_ssh"], row[f"{name}_remote"] = seconds, ssh, remote
             figures[service] = row
     finally:
         hosts.down(lab)
@@ -86,9 +113,9 @@ def main() -> int:
         print(json.dumps(figures, indent=2))
     else:
         columns = list(next(iter(figures.values())))
-        print(f"{'service':<10}" + "".join(f"{c:>18}" for c in columns))
+        print(f"{'service':<10}" + "".join(f"{c:>20}" for c in columns))
         for service, row in figures.items():
-            print(f"{service:<10}" + "".join(f"{row[c]:>18}" for c in columns))
+            print(f"{service:<10}" + "".join(f"{row[c]:>20}" for c in columns))
     return 0
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's demo command: D-day for the lab's demo customer `acme`, each step a plan first, then the apply,
-# then the proof from outside (the public name through the lab's edge).
+# The README's demo command: D-day for the lab's demo customer `acme`. Each `--apply` runs check mode
+# first and prints the plan, then applies it; at the end, the proof from outside (the public name
+# through the lab's edge).
 #   0. the lab (hosts, vault, Cloudflare, git server), the demo customer and its IT's pack (made once)
 #   1. axe customers ingest   2. axe onboard   4. axe deploy frame | blueprint | hive
 # Re-running it changes nothing and says so. Its customers.yaml and pack live in the demo's own state
@@ -24,17 +25,14 @@ step "D-day 0: the customer's entry, and the pack customer IT sends back (demo v
 "$AXE" customers add acme --legal-name "ACME Korea Co., Ltd." --primary-domain acme.co.kr --entity acme-kr --apply --yes
 [ -f "$PACK" ] || "$PY" "$ROOT/scripts/demo_pack.py" acme "$PACK"
 
-step "D-day 1: axe customers ingest (plan, then apply)"
-"$AXE" customers ingest acme "$PACK"
+step "D-day 1: axe customers ingest"
 "$AXE" customers ingest acme "$PACK" --apply --yes
 
 step "D-day 2: axe onboard (Cloudflare tunnel, DNS, cloudflared)"
-"$AXE" onboard acme
 "$AXE" onboard acme --apply --yes
 
 for service in frame blueprint hive; do
   step "D-day 4: axe deploy $service"
-  "$AXE" deploy "$service" acme
   "$AXE" deploy "$service" acme --apply --yes
 done
 
