@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Measure `axe deploy` per service: first deploy, no-op re-run, blue/green swap. Figures, not assertions.
+"""Measure `axe deploy` per service: first deploy, no-op re-run, blue/green swap (for the vault: the
+bootstrap's dry run instead). Figures, not assertions.
 
     .venv/bin/python scripts/bench_deploy.py [--json]
 
@@ -106,6 +107,14 @@ def main() -> int:
                 seconds, ssh, remote = measure(sshd, runs, "deploy", service, CUSTOMER, *args, cold=cold)
                 row[f"{name}_s"], row[f"{name}_ssh"], row[f"{name}_remote"] = seconds, ssh, remote
             figures[service] = row
+        # The customer's Vaultwarden: one container, no colours; its "swap" is the bootstrap's dry run.
+        row = {}
+        for name, args, cold in (("plan", ("deploy", "vault", CUSTOMER), False),
+                                 ("first_deploy", ("deploy", "vault", CUSTOMER, "--apply", "--yes"), True),
+                                 ("noop_rerun", ("deploy", "vault", CUSTOMER, "--apply", "--yes"), False),
+                                 ("bootstrap_check", ("vault", "bootstrap", CUSTOMER), False)):
+            row[f"{name}_s"], row[f"{name}_ssh"], row[f"{name}_remote"] = measure(sshd, runs, *args, cold=cold)
+        figures["vault"] = row
     finally:
         hosts.down(lab)
 
@@ -115,7 +124,10 @@ def main() -> int:
         columns = list(next(iter(figures.values())))
         print(f"{'service':<10}" + "".join(f"{c:>20}" for c in columns))
         for service, row in figures.items():
-            print(f"{service:<10}" + "".join(f"{row[c]:>20}" for c in columns))
+            print(f"{service:<10}" + "".join(f"{row.get(c, '-'):>20}" for c in columns))
+            extra = [c for c in row if c not in columns]
+            if extra:
+                print(f"{'':<10}" + "  ".join(f"{c}={row[c]}" for c in extra))
     return 0
 
 

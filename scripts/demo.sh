@@ -3,7 +3,8 @@
 # first and prints the plan, then applies it; at the end, the proof from outside (the public name
 # through the lab's edge).
 #   0. the lab (hosts, vault, Cloudflare, git server), the demo customer and its IT's pack (made once)
-#   1. axe customers ingest   2. axe onboard   4. axe deploy frame | blueprint | hive
+#   1. axe customers ingest   2. axe onboard   4. axe deploy frame | blueprint | hive | vault
+#   D+1: axe vault bootstrap (nothing to patch on a stack axe rendered; it says so)
 # Re-running it changes nothing and says so. Its customers.yaml and pack live in the demo's own state
 # directory, never in an operator's ~/.axe.
 set -euo pipefail
@@ -31,24 +32,32 @@ step "D-day 1: axe customers ingest"
 step "D-day 2: axe onboard (Cloudflare tunnel, DNS, cloudflared)"
 "$AXE" onboard acme --apply --yes
 
-for service in frame blueprint hive; do
+for service in frame blueprint hive vault; do
   step "D-day 4: axe deploy $service"
   "$AXE" deploy "$service" acme --apply --yes
 done
+
+step "D+1: axe vault bootstrap (the four SSO keys and DOMAIN)"
+"$AXE" vault bootstrap acme --apply --yes
 
 step "the proof from outside: https://acme.axelabs.ai through the edge"
 "$PY" - <<'PY'
 import json, os, sys, urllib.error, urllib.request
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 bad = 0
-for path in ("/cdn-cgi/trace", "/frame/health/ready", "/hive/health/ready", "/health/ready"):
+for path in ("/cdn-cgi/trace", "/frame/health/ready", "/hive/health/ready", "/health/ready", "/vault/alive"):
     req = urllib.request.Request(os.environ["AXE_EDGE_URL"] + path, headers={"Host": "acme.axelabs.ai"})
     try:
         with opener.open(req, timeout=10) as resp:
             status, body = resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
         status, body = exc.code, exc.read().decode()
-    what = body.split("\n")[0] if path == "/cdn-cgi/trace" else (lambda d: f"{d.get('service')} {d.get('version')} {d.get('colour') or ''}".strip())(json.loads(body))
+    if path == "/cdn-cgi/trace":
+        what = body.split("\n")[0]
+    elif path == "/vault/alive":
+        what = f"vaultwarden {json.loads(body)}"
+    else:
+        what = (lambda d: f"{d.get('service')} {d.get('version')} {d.get('colour') or ''}".strip())(json.loads(body))
     print(f"  https://acme.axelabs.ai{path:<22} {status}  {what}")
     bad += status != 200
 sys.exit(1 if bad else 0)

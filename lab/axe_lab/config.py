@@ -15,9 +15,12 @@ SSH_USER = "axe"
 BASE_IMAGE = "axelab/base:bookworm"
 HOST_IMAGE_REPO = "axelab/macmini"
 RUNTIME_IMAGE_REPO = "axelab/runtime"
+VAULTWARDEN_IMAGE_REPO = "axelab/vaultwarden"
 # Inside each host the images are known by the names a Dockerfile would use.
 INNER_BASE_TAG = "debian:bookworm"
 INNER_RUNTIME_TAG = "axelab/runtime:bookworm"
+# The customer's Vaultwarden image in the lab (`AXE_VAULT_IMAGE` in `axe lab env`).
+INNER_VAULTWARDEN_TAG = "axelab/vaultwarden:lab"
 LABEL = "axelab.lab"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import commands, images, repos, services, shell
 from .files import atomic_write
-from .config import BASE_IMAGE, INNER_BASE_TAG, INNER_RUNTIME_TAG, SSH_USER, Lab, LabError, host_name, magicdns_name
+from .config import BASE_IMAGE, INNER_BASE_TAG, INNER_RUNTIME_TAG, INNER_VAULTWARDEN_TAG, SSH_USER, Lab, LabError, host_name, magicdns_name
 
 SSH_READY_TIMEOUT = 90
 DOCKER_READY_TIMEOUT = 90
@@ -137,26 +137,28 @@ def _start_host(lab: Lab, host: str, image: str, current: HostState | None) -> b
     return True
 
 
-def _wait_ready(lab: Lab, host: str, inner_tar: Path, runtime_id: str) -> None:
+def _wait_ready(lab: Lab, host: str, inner_tar: Path, inner_id: str) -> None:
     shell.wait_until(f"{host}: sshd", lambda: shell.ok(commands.ssh(lab, host, "true"), timeout=10),
                      timeout=SSH_READY_TIMEOUT, interval=0.3)
     shell.wait_until(f"{host}: its Docker engine",
                      lambda: shell.ok(commands.inner_docker(lab, host, "info", "--format", "{{.ID}}")),
                      timeout=DOCKER_READY_TIMEOUT, interval=0.3)
-    # The images the stand-in services build FROM (no registry inside either): loaded once per
-    # host, again only when the runtime image changed.
-    present = shell.run(commands.inner_image_id(lab, host, INNER_RUNTIME_TAG), check=False).stdout.decode().strip()
-    if present != runtime_id:
+    # The images the stand-in services build FROM and the Vaultwarden stand-in (no registry inside
+    # either): loaded once per host, again only when one of them changed (vaultwarden is built
+    # FROM runtime FROM base, so its id changes with any of them).
+    present = shell.run(commands.inner_image_id(lab, host, INNER_VAULTWARDEN_TAG), check=False).stdout.decode().strip()
+    if present != inner_id:
         with open(inner_tar, "rb") as fh:
             shell.run(commands.inner_load(lab, host), stdin=fh, timeout=300)
         shell.run(commands.inner_tag(lab, host, BASE_IMAGE, INNER_BASE_TAG))
         shell.run(commands.inner_tag(lab, host, images.runtime_image_tag(), INNER_RUNTIME_TAG))
+        shell.run(commands.inner_tag(lab, host, images.vaultwarden_image_tag(), INNER_VAULTWARDEN_TAG))
 
 
 def up(lab: Lab, customers: list[str], log=print) -> dict:
     hosts = [host_name(c) for c in customers]
     image = images.ensure_host_image(log)
-    inner_tar, runtime_id = images.saved_inner_images(lab.state_dir.parent / "images", log)
+    inner_tar, inner_id = images.saved_inner_images(lab.state_dir.parent / "images", log)
     _ensure_network(lab)
     services.ensure_vault(lab, image)
     services.ensure_cloudflare(lab, image)
@@ -173,7 +175,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     # sshd's port is known only after the container runs: write SSH files before waiting.
     write_ssh_files(lab, states(lab))
     with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
-        list(pool.map(lambda h: _wait_ready(lab, h, inner_tar, runtime_id), hosts))
+        list(pool.map(lambda h: _wait_ready(lab, h, inner_tar, inner_id), hosts))
     services.wait_emulators(lab)
     services.seed_vault_token(lab)
     return {"started": started, "unchanged": [h for h in hosts if h not in started],

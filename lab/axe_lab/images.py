@@ -3,8 +3,9 @@
 base:    `debootstrap --variant=minbase bookworm` imported with `docker import` (no pull).
 macmini: built FROM base with Debian's packages; tagged by a hash of its build context, so a
          changed Dockerfile or stand-in script gives a new image and an unchanged one is reused.
-runtime: the stand-in services' base (python3, postgresql, nginx), built FROM base the same way;
-         it and base are saved together into one tar that every host's own engine loads.
+runtime: the stand-in services' base (python3, postgresql, nginx), built FROM base the same way.
+vaultwarden: the customer Vaultwarden's stand-in, built FROM runtime the same way.
+         base, runtime and vaultwarden are saved together into one tar that every host's own engine loads.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from . import commands, shell
-from .config import BASE_IMAGE, HOST_IMAGE_REPO, RUNTIME_IMAGE_REPO, LabError
+from .config import BASE_IMAGE, HOST_IMAGE_REPO, RUNTIME_IMAGE_REPO, VAULTWARDEN_IMAGE_REPO, LabError
 
 HERE = Path(__file__).parent / "images"
 DEBIAN_MIRROR = os.environ.get("AXE_LAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -77,9 +78,14 @@ def runtime_image_tag() -> str:
     return f"{RUNTIME_IMAGE_REPO}:{context_hash(HERE / 'runtime', [])}"
 
 
-def _build(tag: str, context: Path, what: str, log) -> None:
+def vaultwarden_image_tag() -> str:
+    # FROM runtime: a new runtime gives a new tag too.
+    return f"{VAULTWARDEN_IMAGE_REPO}:{context_hash(HERE / 'vaultwarden', sorted((HERE / 'runtime').glob('*')))}"
+
+
+def _build(tag: str, context: Path, what: str, log, base: str = BASE_IMAGE) -> None:
     log(f"building {tag} ({what}; a few minutes, once)")
-    shell.run(["docker", "build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", f"axelab.image={context.name}",
+    shell.run(["docker", "build", "--build-arg", f"BASE={base}", "--label", f"axelab.image={context.name}",
                "-t", tag, str(context)], timeout=1800)
     # Older builds of the same image are dead weight on a small disk.
     for line in shell.text(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", tag.split(":")[0]]).split():
@@ -108,17 +114,27 @@ def ensure_runtime_image(log=print) -> str:
     return tag
 
 
+def ensure_vaultwarden_image(log=print) -> str:
+    runtime = ensure_runtime_image(log)
+    tag = vaultwarden_image_tag()
+    if not image_id(tag):
+        _build(tag, HERE / "vaultwarden", "the customer Vaultwarden's stand-in", log, base=runtime)
+    return tag
+
+
 def saved_inner_images(state_root: Path, log=print) -> tuple[Path, str]:
-    """base and runtime in one tar (their shared layers once) for `docker load` into each host's
-    engine, cached by the runtime image's id; returns (tar, runtime image id)."""
+    """base, runtime and vaultwarden in one tar (their shared layers once) for `docker load` into
+    each host's engine, cached by the vaultwarden image's id (it is built FROM the others); returns
+    (tar, vaultwarden image id)."""
     ensure_base(log)
-    runtime_id = image_id(ensure_runtime_image(log)) or ""
-    target = state_root / f"inner-{runtime_id.replace('sha256:', '')[:12]}.tar"
+    newest_id = image_id(ensure_vaultwarden_image(log)) or ""
+    target = state_root / f"inner-{newest_id.replace('sha256:', '')[:12]}.tar"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         for old in [*target.parent.glob("inner-*.tar"), *target.parent.glob("base-*.tar")]:
             old.unlink()
         tmp = target.with_suffix(".tmp")
-        shell.run(["docker", "save", "-o", str(tmp), BASE_IMAGE, runtime_image_tag()], timeout=300)
+        shell.run(["docker", "save", "-o", str(tmp), BASE_IMAGE, runtime_image_tag(), vaultwarden_image_tag()],
+                  timeout=300)
         tmp.rename(target)
-    return target, runtime_id
+    return target, newest_id

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from . import shell
-from .config import LABEL, Lab, LabError
+from .config import INNER_VAULTWARDEN_TAG, LABEL, Lab, LabError
 from .files import atomic_write
 from .repos import repo_base
 
@@ -238,4 +238,4 @@ def settings(lab: Lab) -> dict[str, str]:
             "AXE_LAB_ZONE": ZONE, "AXE_LAB_EDGE_URL": edge_url(lab) or "",
             # The product's own settings, pointed at the lab (the token itself is in the vault).
             "CLOUDFLARE_BASE_URL": cloudflare_url(lab) or "", "AXE_CLOUDFLARE_ZONE": ZONE, "AXE_EDGE_URL": edge_url(lab) or "",
-            "AXE_REPO_BASE": repo_base(lab)}
+            "AXE_REPO_BASE": repo_base(lab), "AXE_VAULT_IMAGE": INNER_VAULTWARDEN_TAG}

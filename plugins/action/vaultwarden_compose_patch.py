@@ -16,7 +16,8 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 from ansible_collections.axelabs.onboard.plugins.module_utils.vaultwarden_patch import plan
 
-ARGS = dict(path=dict(type="path", required=True), public_domain=dict(type="str", required=True),
+# path is a str here: type=path would expand "~" on the controller; it is the host's home that counts.
+ARGS = dict(path=dict(type="str", required=True), public_domain=dict(type="str", required=True),
             service=dict(type="str", default="axe-vaultwarden"), backup=dict(type="bool", default=True))
 
 
@@ -29,6 +30,7 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         dummy, args = self.validate_argument_spec(argument_spec=ARGS)
+        args["path"] = self._remote_expand_user(args["path"])
         read = self._execute_module("ansible.builtin.slurp", module_args={"src": args["path"]}, task_vars=task_vars)
         if read.get("failed"):
             result.update(failed=True, msg="cannot read %s on the host: %s\n  next: deploy the customer's vault first "

@@ -26,5 +26,6 @@ options:
 notes:
   - Commands run with the Homebrew prefixes first on PATH (trap T07), so C(docker) and C(git) are found from a
     non-login SSH session on a Mac.
-  - Compose never pulls (C(--pull never)) and never touches a service it is not told to (C(--no-deps)).
+  - Compose never touches a service it is not told to (C(--no-deps)), and pulls nothing but a published image a
+    module is told to fetch when missing (M(axelabs.onboard.compose_up)); images built on the host are never pulled.
 """

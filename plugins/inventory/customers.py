@@ -89,6 +89,7 @@ def host_vars(customer, entry, peer, suffix, sovereign):
         dns = "%s.%s" % (alias, suffix) if suffix else alias
         tailscale = {"known": False, "online": False, "direct": False, "relay": "", "ip": "", "dns_name": dns}
     out = {"ansible_host": dns, "axe_customer": customer, "axe_public_domain": entry["public_domain"],
+           "axe_primary_domain": entry["primary_domain"],
            "axe_entities": list(entry["entities"]), "axe_tailscale_host": alias, "axe_tailscale": tailscale,
            "axe_sovereign": sovereign, "ansible_python_interpreter": "/usr/bin/python3"}
     if entry.get("ssh_user"):

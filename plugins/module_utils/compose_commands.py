@@ -62,11 +62,13 @@ def compose_build(project_dir, compose_file, services):
     return compose(project_dir, compose_file, "build", "--quiet", "--pull=false") + list(services)
 
 
-def compose_up(project_dir, compose_file, services, dry_run=False, recreate=False):
+def compose_up(project_dir, compose_file, services, dry_run=False, recreate=False, pull="never"):
+    """pull: "never" for images built on the host from the checkout; "missing" for a published
+    image (the customer's Vaultwarden) the host fetches once."""
     cmd = compose(project_dir, compose_file, "--progress", "json")
     if dry_run:
         cmd.append("--dry-run")
-    cmd += ["up", "--detach", "--no-build", "--pull", "never", "--no-deps"]
+    cmd += ["up", "--detach", "--no-build", "--pull", pull, "--no-deps"]
     if recreate:
         cmd.append("--force-recreate")
     return cmd + list(services)

@@ -106,7 +106,8 @@ def probe(opener, url, timeout):
 
 def running(host, container):
     found = host.containers([container]).get(container)
-    return bool(found) and found["status"] in ("running", "restarting", "created")
+    # "restarting" means it has exited at least once (a restart policy brings it back): it crashed.
+    return bool(found) and found["status"] in ("running", "created")
 
 
 def collapse(lines):

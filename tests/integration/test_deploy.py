@@ -10,88 +10,24 @@ host meet the lock; and no secret value is left anywhere a run writes.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 
 import pytest
 
-from helpers.lab import ROOT, VENV_BIN
-from helpers.samples import CUSTOMERS_YAML, PACK
+from helpers.dday import EXTERNAL, customer_after_onboard
+from helpers.lab import ROOT
+from helpers.samples import PACK
 
 pytestmark = pytest.mark.lab
 
 CUSTOMER = "dep"
-DOMAIN = f"{CUSTOMER}.axelabs.ai"
-EXTERNAL = {"frame": "/frame/mcp", "blueprint": "/health/ready", "hive": "/hive/mcp"}
-
-
-class DDay:
-    """The customer after `axe customers ingest` and `axe onboard`: what step 4 starts from."""
-
-    def __init__(self, lab, host, base):
-        self.lab, self.host, self.base = lab, host, base
-        self.customers = base / "customers.yaml"
-        self.env = {"AXE_CUSTOMERS_FILE": str(self.customers)}
-        self.settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
-        self.edge = self.settings["AXE_LAB_EDGE_URL"]
-        self.outputs: list[str] = []
-
-    def axe(self, *args, timeout=600):
-        run = self.lab.axe(*args, env=self.env, timeout=timeout)
-        self.outputs.append(run.stdout + run.stderr)
-        return run
-
-    def deploy(self, service, *extra, apply=True):
-        run = self.axe("deploy", service, CUSTOMER, "--json", *(["--apply", "--yes"] if apply else []), *extra)
-        try:
-            return run, json.loads(run.stdout)
-        except ValueError:
-            raise AssertionError(run.stdout + run.stderr)
-
-    def playbook(self, service, *extra):
-        """The same deploy as plain ansible-playbook (how AWX would run it), with the lab's settings."""
-        env = {**os.environ, **self.settings, **self.env, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-               "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"}
-        run = subprocess.run([str(VENV_BIN / "ansible-playbook"), "playbooks/deploy.yml", "-i", "inventory/customers.yml",
-                              "-e", f"axe_target={CUSTOMER}", "-e", f"axe_service={service}", *extra],
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-        self.outputs.append(run.stdout + run.stderr)
-        return run
-
-    def get(self, path, timeout=10):
-        req = urllib.request.Request(self.edge + path, headers={"Host": DOMAIN})
-        try:
-            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=timeout) as resp:
-                return resp.status, resp.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def version(self, service):
-        status, body = self.get(EXTERNAL[service])
-        assert status == 200, (status, body)
-        return json.loads(body)["version"]
-
-    def docker(self, command):
-        return self.host.ssh(f"PATH=/opt/homebrew/bin:$PATH; {command}").stdout
 
 
 @pytest.fixture(scope="module")
 def dday(lab, tmp_path_factory):
-    base = tmp_path_factory.mktemp("deploy")
-    lab.host("acme")  # the lab's emulators and git server are up
-    with lab.fresh(CUSTOMER) as host:
-        d = DDay(lab, host, base)
-        d.customers.write_text(CUSTOMERS_YAML.replace("acme", CUSTOMER))
-        pack = base / "pack.json"
-        pack.write_text(json.dumps(PACK).replace("acme", CUSTOMER))
-        for step in (("customers", "ingest", CUSTOMER, str(pack)), ("onboard", CUSTOMER)):
-            run = d.axe(*step, "--apply", "--yes")
-            assert run.returncode == 0, run.stdout + run.stderr
+    with customer_after_onboard(lab, tmp_path_factory.mktemp("deploy"), CUSTOMER) as d:
         yield d
 
 
@@ -133,7 +69,7 @@ def test_check_apply_check_apply(dday, service):
 
     run, again = dday.deploy(service, apply=False)
     assert run.returncode == 0 and again["changed"] == 0, run.stdout
-    direct = dday.playbook(service)
+    direct = dday.playbook("deploy", "-e", f"axe_service={service}")
     assert direct.returncode == 0, direct.stdout[-3000:]
     assert f"{CUSTOMER}" in direct.stdout and "changed=0" in direct.stdout.split("PLAY RECAP")[1]
 

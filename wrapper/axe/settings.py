@@ -18,6 +18,7 @@
 | Cloudflare zone  | AXE_CLOUDFLARE_ZONE | axelabs.ai                               |
 | edge             | AXE_EDGE_URL       | none: https://{public_domain} itself; else requests for it go here, with its Host header |
 | service repos    | AXE_REPO_BASE      | git@github.com:axelabs (as the customer host reaches them) |
+| Vaultwarden image| AXE_VAULT_IMAGE    | docker.io/vaultwarden/server:1.36.0 (the customer's vault, D-ops-28) |
 
 The settings file holds `NAME=value` lines with the same names (`axe lab up` writes one that
 points at the lab when the operator has none).
@@ -83,6 +84,7 @@ class Settings:
     cloudflare_zone: str = "axelabs.ai"
     edge_url: str = ""
     repo_base: str = "git@github.com:axelabs"
+    vault_image: str = "docker.io/vaultwarden/server:1.36.0"
 
     @classmethod
     def load(cls) -> "Settings":
@@ -108,7 +110,8 @@ class Settings:
                    cloudflare_base_url=values.get("CLOUDFLARE_BASE_URL") or "",
                    cloudflare_zone=values.get("AXE_CLOUDFLARE_ZONE") or "axelabs.ai",
                    edge_url=values.get("AXE_EDGE_URL") or "",
-                   repo_base=values.get("AXE_REPO_BASE") or "git@github.com:axelabs")
+                   repo_base=values.get("AXE_REPO_BASE") or "git@github.com:axelabs",
+                   vault_image=values.get("AXE_VAULT_IMAGE") or "docker.io/vaultwarden/server:1.36.0")
 
     def with_customers_file(self, path: str | None) -> "Settings":
         import dataclasses
@@ -119,7 +122,7 @@ class Settings:
         return {"AXE_CUSTOMERS_FILE": str(self.customers_file), "AXE_VAULT_BACKEND": self.vault_backend,
                 "AXE_VAULT_URL": self.vault_url, "AXE_VAULT_ORGANIZATION": self.vault_organization,
                 "AXE_TAILSCALE": self.tailscale, "AXE_CLOUDFLARE_ZONE": self.cloudflare_zone,
-                "AXE_REPO_BASE": self.repo_base,
+                "AXE_REPO_BASE": self.repo_base, "AXE_VAULT_IMAGE": self.vault_image,
                 **({"CLOUDFLARE_BASE_URL": self.cloudflare_base_url} if self.cloudflare_base_url else {}),
                 **({"AXE_EDGE_URL": self.edge_url} if self.edge_url else {}),
                 **({"AXE_SSH_CONFIG": str(self.ssh_config)} if self.ssh_config else {})}

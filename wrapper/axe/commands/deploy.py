@@ -1,16 +1,24 @@
-"""`axe deploy SERVICE CUSTOMER`: D-day step 4, frame, blueprint or hive (the runbook's 13 steps)."""
+"""`axe deploy SERVICE CUSTOMER`: D-day step 4, frame, blueprint or hive (the runbook's 13 steps), and
+the customer's Vaultwarden (`axe deploy vault`)."""
 from __future__ import annotations
 
 from .. import apply_flow, inventory, vault_session
 from ..errors import AxeError
 
-SERVICES = ("frame", "blueprint", "hive")
+SERVICES = ("frame", "blueprint", "hive", "vault")
 
 
 def _details(host: str, stats: dict) -> str:
     d = stats.get("deploy") or {}
     if not d:
         return ""
+    if d.get("service") == "vault":
+        text = f"vault ({d.get('image')}): " + ("axe-vaultwarden recreated" if d.get("action") == "recreate" else "unchanged")
+        if d.get("patched"):
+            text += f"; keys patched: {', '.join(d['patched'])}"
+        if d.get("health_seconds") not in ("", None):
+            text += f"; /vault/alive in {d['health_seconds']} s"
+        return text
     what = f"{d.get('service')} {d.get('ref')} ({str(d.get('commit', ''))[:12]})"
     if d.get("action") == "release":
         text = f"{what} -> {d.get('slot')}: {d.get('reason')}"
@@ -30,6 +38,9 @@ def run(args) -> int:
         raise AxeError(f"--health-timeout {args.health_timeout} is out of range", "give 1 to 3600 seconds")
     if args.rollback and args.ref:
         raise AxeError("--rollback and --ref contradict each other", "give one: --rollback goes back to the previous release")
+    if args.service == "vault" and (args.ref or args.rollback or args.force):
+        raise AxeError("--ref, --rollback and --force are for frame, blueprint and hive",
+                       "the vault's image is a setting (AXE_VAULT_IMAGE); run axe deploy vault CUSTOMER [--apply]")
     settings = vault_session.for_command(args)  # secrets come from the vault
     source = inventory.for_customers(settings, [args.customer])
     if not isinstance(source, str):
@@ -40,14 +51,15 @@ def run(args) -> int:
     if args.ref:
         extravars["service_ref"] = args.ref
     if args.health_timeout is not None:
-        extravars["service_health_timeout"] = args.health_timeout
+        extravars["service_health_timeout" if args.service != "vault" else "vault_health_timeout"] = args.health_timeout
     what = "--rollback" if args.rollback else f"--ref {args.ref}" if args.ref else ""
     return apply_flow.check_then_apply(args, settings, "deploy", source, extravars, f"deploy-{args.service}", _details,
                                        f"axe deploy {args.service} {args.customer} {what}".strip())
 
 
 def register(sub) -> None:
-    p = sub.add_parser("deploy", help="deploy frame, blueprint or hive to the customer's Mac mini (13 steps, blue/green)")
+    p = sub.add_parser("deploy", help="deploy frame, blueprint or hive (13 steps, blue/green), or the customer's "
+                                      "Vaultwarden (vault), to the customer's Mac mini")
     p.add_argument("service", choices=SERVICES)
     p.add_argument("customer")
     p.add_argument("--ref", help="git ref to deploy: a tag (v1, v2), a branch or a commit (default: v1)")
