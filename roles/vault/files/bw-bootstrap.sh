@@ -52,7 +52,8 @@ check() {
             echo "next=customer IT: ~/.axe/bin/bw-bootstrap.sh VAULT_URL $email"
             return 1
         fi
-        # ls -ln is the same on macOS and Linux: mode string, links, uid.
+        # ls -ln is the same on macOS and Linux: mode string, links, uid. Split into words on purpose.
+        # shellcheck disable=SC2046
         set -- $(ls -ln "$SESSION_FILE")
         if [ "$1" != "-rw-------" ] || [ "$3" != "$(id -u)" ]; then
             echo "file=unsafe $1 uid $3 (want -rw------- uid $(id -u))"
@@ -95,7 +96,10 @@ setup() {
     else
         old_umask=$(umask); umask 077
         tmp=$(mktemp "$HOME/.bw-session.XXXXXX") || exit 1
-        printf '%s' "$session" > "$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$SESSION_FILE" || { rm -f "$tmp"; exit 1; }
+        if ! { printf '%s' "$session" > "$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$SESSION_FILE"; }; then
+            rm -f "$tmp"
+            exit 1
+        fi
         umask "$old_umask"
     fi
     if check "$email" "$keychain" >/dev/null; then
