@@ -129,8 +129,11 @@ def _start_host(lab: Lab, host: str, image: str, current: HostState | None) -> b
         return False
     # Recreated when stopped, built from an older image, or started with a host key this lab state
     # does not hold (another state dir's lab of the same name): its identity could not be checked.
+    # Its Docker volume goes too: a host is one machine, and an engine that kept its containers while
+    # the home directory they bind-mount from was new would recreate those sources as root.
     if current:
         shell.run(["docker", "rm", "--force", lab.container(host)])
+        shell.run(commands.remove_volumes([lab.volume(host)]), check=False, timeout=180)
     key_dir = ensure_keys(lab, host)
     shell.run(commands.volume_create(lab, host))
     shell.run(commands.host_run(lab, host, image, str(key_dir), _fingerprint(key_dir / "ssh_host_ed25519_key.pub")))

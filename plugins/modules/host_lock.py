@@ -72,6 +72,7 @@ holder:
   sample: {run_id: 20261124T101500-onboard-3f2a1c, holder: ops@laptop, purpose: axe onboard acme, since: "2026-11-24T10:15:00+0000"}
 """
 
+import errno
 import json
 import os
 import shutil
@@ -138,12 +139,17 @@ def main():
             continue
         if module.check_mode:
             module.exit_json(changed=True, holder=mine)
-        if not os.path.isdir(parent):
-            os.makedirs(parent, 0o700)
         try:
+            if not os.path.isdir(parent):
+                os.makedirs(parent, 0o700)
             os.mkdir(path, 0o700)  # atomic: exactly one run makes it
-        except OSError:
-            continue  # another run made it between our look and our mkdir: look again
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                continue  # another run made it between our look and our mkdir: look again
+            # Anything else (a ~/.axe made by root, a full disk) will not go away by trying again.
+            module.fail_json(msg="cannot create the deploy lock %s: %s" % (path, exc.strerror),
+                             next_step="%s must be a directory the SSH user owns and can write "
+                                       "(e.g. sudo chown -R $(id -un) %s on the host), then run again" % (parent, parent))
         tmp = os.path.join(path, ".details.json")
         with open(tmp, "w") as fh:
             json.dump(mine, fh)

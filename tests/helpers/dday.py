@@ -42,15 +42,17 @@ class DDay:
     def deploy(self, service, *extra, apply=True):
         return self.axe_json("deploy", service, self.customer, *(["--apply", "--yes"] if apply else []), *extra)
 
-    def playbook(self, playbook, *extra):
-        """A play as plain ansible-playbook (how AWX would run it), with the lab's settings."""
+    def ansible(self, program, *argv):
+        """ansible-playbook or ansible as plain commands (how AWX would run them), with the lab's settings."""
         env = {**os.environ, **self.settings, **self.env, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
                "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"}
-        run = subprocess.run([str(VENV_BIN / "ansible-playbook"), f"playbooks/{playbook}.yml", "-i",
-                              "inventory/customers.yml", "-e", f"axe_target={self.customer}", *extra],
+        run = subprocess.run([str(VENV_BIN / program), "-i", "inventory/customers.yml", *argv],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         self.outputs.append(run.stdout + run.stderr)
         return run
+
+    def playbook(self, playbook, *extra):
+        return self.ansible("ansible-playbook", f"playbooks/{playbook}.yml", "-e", f"axe_target={self.customer}", *extra)
 
     def get(self, path, timeout=10):
         req = urllib.request.Request(self.edge + path, headers={"Host": self.domain})

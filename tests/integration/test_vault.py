@@ -76,7 +76,9 @@ def test_deploy_vault_check_apply_check_apply(dday):
 
     run, applied = dday.deploy("vault")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert applied["hosts"][CUSTOMER]["deploy"]["action"] == "recreate"
+    report = applied["hosts"][CUSTOMER]["deploy"]
+    assert report["action"] == "recreate"
+    assert (report["sso_link"], report["sso_identifier"]) == (f"https://{DOMAIN}/vault/#/sso", "VLT")  # T15
     assert dday.get("/vault/alive")[0] == 200
     first = container_id(dday)
     assert first
@@ -242,3 +244,13 @@ def test_the_customer_side_vault_session(dday, lab):
     values = [session, session_now, SECRET.replace("acme", CUSTOMER)]
     assert all(len(v) > 20 for v in values)
     assert [v[:6] for v in values for h in haystacks if v in h] == []
+
+
+def test_a_lock_directory_the_ssh_user_cannot_write_is_named_not_retried(dday):
+    # What a host whose ~/.axe was made by root (a bind mount's missing source, say) looks like to the lock.
+    dday.host.ssh("sudo mkdir -p ~/.axe-root && sudo chown root:root ~/.axe-root && sudo chmod 755 ~/.axe-root")
+    run = dday.ansible("ansible", CUSTOMER, "-m", "axelabs.onboard.host_lock",
+                       "-a", "path=~/.axe-root/lock run_id=test wait=0")
+    assert run.returncode != 0, run.stdout
+    assert "cannot create the deploy lock" in run.stdout and "Permission denied" in run.stdout, run.stdout
+    assert "chown" in run.stdout

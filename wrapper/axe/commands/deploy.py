@@ -18,6 +18,8 @@ def _details(host: str, stats: dict) -> str:
             text += f"; keys patched: {', '.join(d['patched'])}"
         if d.get("health_seconds") not in ("", None):
             text += f"; /vault/alive in {d['health_seconds']} s"
+        if d.get("sso_link"):
+            text += f"\nemployees sign in at {d['sso_link']} (SSO identifier {d.get('sso_identifier')}, T15)"
         return text
     what = f"{d.get('service')} {d.get('ref')} ({str(d.get('commit', ''))[:12]})"
     if d.get("action") == "release":
