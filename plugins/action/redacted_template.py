@@ -22,4 +22,8 @@ class ActionModule(TemplateAction):
             for side in ("before", "after"):
                 if side in diff:
                     diff[side] = redact_text(diff[side])
+            # The file on the host, not the template's temporary copy on the controller.
+            dest = self._task.args.get("dest")
+            if dest:
+                diff["before_header"] = diff["after_header"] = dest
         return result
