@@ -254,3 +254,27 @@ def test_a_lock_directory_the_ssh_user_cannot_write_is_named_not_retried(dday):
     assert run.returncode != 0, run.stdout
     assert "cannot create the deploy lock" in run.stdout and "Permission denied" in run.stdout, run.stdout
     assert "chown" in run.stdout
+
+
+def test_axe_health_from_outside_and_from_the_host(dday):
+    run, health = dday.axe_json("health", CUSTOMER)
+    rows = health["customers"][CUSTOMER]
+    # vlt has its tunnel and its vault, and none of frame, blueprint, hive: not healthy, and it says where.
+    assert run.returncode == 1 and health["ok"] is False, run.stdout
+    assert rows["cloudflared"] == {"outside": 200, "ok": True}
+    assert rows["vault"]["ok"] and rows["vault"]["host"]["containers"] == {"axe-vaultwarden": "running"}
+    assert not rows["frame"]["ok"] and rows["frame"]["host"]["http"] == 0
+    assert set(rows["frame"]["host"]["containers"].values()) == {"missing"}
+
+    dday.docker("docker stop axe-vaultwarden >/dev/null")
+    try:
+        run, health = dday.axe_json("health", CUSTOMER)
+        vault = health["customers"][CUSTOMER]["vault"]
+        assert not vault["ok"] and vault["outside"] != 200 and vault["host"]["containers"] == {"axe-vaultwarden": "exited"}
+    finally:
+        dday.docker("docker start axe-vaultwarden >/dev/null")
+
+    # --all: the sovereignty customer's tunnel only (T24); a customer whose host is not there is named, not skipped.
+    run, health = dday.axe_json("health", "--all")
+    assert set(health["customers"]["realchoice"]) == {"cloudflared"}
+    assert health["customers"]["beta"]["frame"]["host"]["error"].startswith("host ")

@@ -6,7 +6,7 @@ import sys
 import time
 
 from . import __version__, journal, report
-from .commands import customers, deploy, lab, onboard, ping, secret, vault
+from .commands import customers, deploy, health, lab, onboard, ping, secret, vault
 from .errors import AxeError
 from .settings import Settings
 
@@ -19,7 +19,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"axe {__version__}")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of tables")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (customers, secret, onboard, deploy, vault, ping, lab):
+    for module in (customers, secret, onboard, deploy, vault, health, ping, lab):
         module.register(sub)
     return p
 
