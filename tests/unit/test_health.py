@@ -37,3 +37,34 @@ def test_health_refuses_before_any_request(argv, words, capsys, monkeypatch, tmp
     monkeypatch.setenv("AXE_CUSTOMERS_FILE", str(tmp_path / "customers.yaml"))
     assert cli.main(argv) == 2
     assert words in capsys.readouterr().err
+
+
+def _yaml(path):
+    import yaml
+    from pathlib import Path
+    return yaml.safe_load((Path(__file__).resolve().parents[2] / path).read_text())
+
+
+def test_the_stack_table_agrees_with_the_roles_and_cloudflareds_ingress():
+    """module_utils/stack.py repeats what the roles declare; this keeps the two from drifting apart."""
+    from urllib.parse import urlsplit
+    ports = {rule["name"]: rule["port"] for rule in _yaml("roles/cloudflared/defaults/main.yml")["cloudflared_ingress"]}
+    vault = _yaml("roles/vault/vars/main.yml")
+    for entry in stack.STACK:
+        service = entry["service"]
+        if not entry["local_url"]:
+            continue
+        assert urlsplit(entry["local_url"]).port == ports[service], service
+        if service == "vault":
+            assert entry["containers"] == [_yaml("roles/vault/defaults/main.yml")["vault_service"]]
+            assert "vault_definition" in vault
+            continue
+        definition = _yaml(f"roles/{service}/vars/main.yml")[f"{service}_definition"]
+        assert entry["external_path"] == definition["external_path"], service
+        assert urlsplit(entry["local_url"]).path == definition["external_path"], service
+        slots = [s["service"] for s in definition["slots"].values()]
+        fixed = ([definition["proxy"]["service"]] if definition.get("proxy") else []) + list(definition.get("support") or [])
+        if definition.get("proxy"):
+            assert (sorted(entry["containers"]), sorted(entry["colours"])) == (sorted(fixed), sorted(slots)), service
+        else:
+            assert (entry["containers"], entry["colours"]) == (slots, []), service

@@ -69,11 +69,7 @@ def check_then_apply(args, settings: Settings, playbook: str, inventory: dict, e
                            on_event=progress)
     if controller_for:
         applied.rename_host("localhost", controller_for)
-    if args.json:
-        report.emit_json(report.as_json(applied, {"mode": "apply", "applied": True}))
-    else:
-        report.summary(applied, f"{title or label}: applied", details)
-    return 1 if applied.failed else 0
+    return report.finish(applied, args.json, f"{title or label}: applied", details, {"mode": "apply", "applied": True})
 
 
 def add_apply_flags(parser) -> None:

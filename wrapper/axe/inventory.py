@@ -46,6 +46,15 @@ def for_customers(settings: Settings, customers: list[str]) -> dict | str:
     return by_convention(settings, customers)
 
 
+def for_registered_customer(settings: Settings, customer: str) -> str:
+    """The inventory source for a command that needs the customer's entry in customers.yaml (T01)."""
+    source = for_customers(settings, [customer])
+    if not isinstance(source, str):
+        raise AxeError(f"T01: {customer} is not in {settings.customers_file}",
+                       f"axe customers add {customer} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
+    return source
+
+
 def by_convention(settings: Settings, customers: list[str]) -> dict:
     hosts = {}
     for customer in customers:

@@ -79,5 +79,14 @@ def summary(result: RunResult, title: str, details=None) -> None:
         out.print(f"[red]ansible-playbook failed before reaching any host (rc={result.rc}):[/red]\n{result.stdout_tail}")
 
 
+def finish(result: RunResult, json_out: bool, title: str, details=None, extra: dict | None = None) -> int:
+    """A command's end: its result as JSON or as the summary table; the exit status (1 when anything failed)."""
+    if json_out:
+        emit_json(as_json(result, extra))
+    else:
+        summary(result, title, details)
+    return 1 if result.failed else 0
+
+
 def emit_json(payload: dict) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")

@@ -44,10 +44,7 @@ def run(args) -> int:
         raise AxeError("--ref, --rollback and --force are for frame, blueprint and hive",
                        "the vault's image is a setting (AXE_VAULT_IMAGE); run axe deploy vault CUSTOMER [--apply]")
     settings = vault_session.for_command(args)  # secrets come from the vault
-    source = inventory.for_customers(settings, [args.customer])
-    if not isinstance(source, str):
-        raise AxeError(f"T01: {args.customer} is not in {settings.customers_file}",
-                       f"axe customers add {args.customer} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
+    source = inventory.for_registered_customer(settings, args.customer)
     extravars = {"axe_target": args.customer, "axe_service": args.service, "axe_lock_wait": args.lock_wait,
                  "service_rollback": args.rollback, "service_force": args.force}
     if args.ref:

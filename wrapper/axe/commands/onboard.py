@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from .. import apply_flow, inventory, vault_session
-from ..errors import AxeError
 
 
 def _details(host: str, stats: dict) -> str:
@@ -13,10 +12,7 @@ def _details(host: str, stats: dict) -> str:
 
 def run(args) -> int:
     settings = vault_session.for_command(args)  # the play reads the Cloudflare token from the vault
-    source = inventory.for_customers(settings, [args.customer])
-    if not isinstance(source, str):
-        raise AxeError(f"T01: {args.customer} is not in {settings.customers_file}",
-                       f"axe customers add {args.customer} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
+    source = inventory.for_registered_customer(settings, args.customer)
     return apply_flow.check_then_apply(
         args, settings, "tunnel", source, {"axe_target": args.customer, "cloudflared_force_dns": args.force_dns,
                                            "axe_lock_wait": args.lock_wait},

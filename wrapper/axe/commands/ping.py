@@ -17,11 +17,7 @@ def run(args) -> int:
     settings = Settings.load()
     inv = inventory.for_customers(settings, args.customers)
     result = run_playbook(settings, "ping", inv, label="ping", on_event=report.Progress(not args.json))
-    if args.json:
-        report.emit_json(report.as_json(result))
-    else:
-        report.summary(result, "axe ping", _details)
-    return 1 if result.failed else 0
+    return report.finish(result, args.json, "axe ping", _details)
 
 
 def register(sub) -> None:

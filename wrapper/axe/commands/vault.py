@@ -2,20 +2,14 @@
 the customer's Vaultwarden after `axe deploy vault`. Neither reads the operator's vault."""
 from __future__ import annotations
 
-from .. import apply_flow, collection, inventory, report
-from ..errors import AxeError
+from .. import apply_flow, inventory, report
 from ..runner import run_playbook
 from ..settings import Settings
 
 
 def _settings(args) -> tuple[Settings, str]:
     settings = Settings.load().with_customers_file(getattr(args, "customers_file", None))
-    inventory.check_customer_id(args.customer)
-    collection.importable(settings)
-    source = inventory.for_customers(settings, [args.customer])
-    if not isinstance(source, str):
-        raise AxeError(f"T01: {args.customer} is not in {settings.customers_file}",
-                       f"axe customers add {args.customer} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
+    source = inventory.for_registered_customer(settings, args.customer)  # checks the id (T25) first
     return settings, source
 
 
@@ -64,11 +58,8 @@ def session(args) -> int:
     extravars["vault_session_verify"] = True
     result = run_playbook(settings, "vault_session", source, check=True, extravars=extravars,
                           label="vault-session-verify", on_event=report.Progress(not args.json))
-    if args.json:
-        report.emit_json(report.as_json(result, {"mode": "verify", "applied": False}))
-    else:
-        report.summary(result, f"axe vault session {args.customer} --verify", _session_details)
-    return 1 if result.failed else 0
+    return report.finish(result, args.json, f"axe vault session {args.customer} --verify", _session_details,
+                         {"mode": "verify", "applied": False})
 
 
 def register(sub) -> None:
