@@ -68,3 +68,16 @@ def test_host_status_and_totals():
     assert (payload["ok"], payload["changed"], payload["failed"]) == (1, 1, 2)
     assert payload["hosts"]["a"]["ping"] == {"compose": "2.40.3"}
     assert payload["hosts"]["d"]["status"] == "unreachable"
+
+
+@pytest.mark.parametrize("prefix", ["/tmp/p-9", "/tmp/p-10", "/tmp/pytest-of-root/pytest-100/a-longer-test-name0"])
+def test_a_failure_message_is_printed_whole_whatever_its_length(prefix, capsys):
+    # A table cell would wrap it where the column ends, which moves with the message's length.
+    from axe import report
+    message = (f"Ingest: {prefix}/axelabs-bootstrap-ingest1.json: tenant_id: 'not-a-uuid' does not have the "
+               "expected form (a UUID)\n  next: fix the pack, then run again")
+    result = RunResult(playbook="p", rc=2, status="failed", artifact_dir=Path("/x"), seconds=1.0,
+                       hosts={"ingest1": HostResult(ok=1, failed=1, messages=[message])}, stats={})
+    report.summary(result, "t")
+    printed = capsys.readouterr().out
+    assert f"ingest1: {message}" in printed

@@ -66,12 +66,17 @@ def summary(result: RunResult, title: str, details=None) -> None:
     for name, h in sorted(result.hosts.items()):
         detail = details(name, result.stats.get(name) or {}) if details and h.status in ("ok", "changed") else ""
         if h.messages:
-            detail = "\n".join(h.messages)
+            # A table cell wraps where the column ends, splitting a path or a phrase: the messages
+            # are printed whole below the table, where they can be read and searched.
+            detail = "failed: the message is below the table"
         if h.warnings:
             detail = "\n".join([detail] + [f"[yellow]warning:[/yellow] {w}" for w in h.warnings]).strip()
         table.add_row(name, f"[{STYLE[h.status]}]{h.status}[/]", str(h.ok), str(h.changed),
                       str(h.failed + h.unreachable), detail)
     out.print(table)
+    for name, h in sorted(result.hosts.items()):
+        for message in h.messages:
+            out.print(f"{name}: {message}", soft_wrap=True, markup=False, highlight=False)
     t = result.totals()
     out.print(f"{t['ok']} ok, {t['changed']} changed, {t['failed']} failed in {result.seconds:.1f}s "
               f"(artifacts: {result.artifact_dir})", soft_wrap=True)
