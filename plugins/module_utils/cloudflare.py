@@ -168,6 +168,34 @@ class CloudflareClient(object):
         self.call("DNS record delete", "DNS:Edit", self.sdk.dns.records.delete, record_id, zone_id=z["id"])
 
 
+def describe(record):
+    return "%s %s (id %s)" % (record["type"], record["content"], record["id"])
+
+
+def token_permissions(client):
+    """Verify the token, find the zone, and prove each Read permission onboarding needs (T09).
+    Returns (zone, {permission: bool}); raises ProductError when the token or the zone fails."""
+    client.verify()
+    zone = client.zone()
+    permissions = {"Zone:Read": True}
+    for permission, check in (("DNS:Read", lambda: client.records_at(zone["name"])),
+                              ("Cloudflare Tunnel:Read", lambda: client.tunnels_named("axe-preflight"))):
+        try:
+            check()
+            permissions[permission] = True
+        except CloudflareError as exc:
+            if exc.trap != "T09":
+                raise
+            permissions[permission] = False
+    return zone, permissions
+
+
+def missing_permissions_error(missing):
+    return CloudflareError("T09: the Cloudflare API token lacks %s (and so their Edit)" % ", ".join(missing), trap="T09",
+                           next_step="add %s to the token in the Cloudflare dashboard, store it in the vault again "
+                                     "(axe secret push CLOUDFLARE_API_TOKEN ...), and rerun" % " and ".join(missing))
+
+
 def plan_dns(records, name, target, owner_comment, replace):
     """What ensuring `name` CNAME `target` takes, given the records at `name` (pure; trap T02/T03).
 

@@ -135,8 +135,12 @@ class CustomersFile(object):
             return True
         return False
 
-    def load(self, allow_missing=False):
-        if self.check_not_directory():
+    def load(self, allow_missing=False, text=None):
+        """`text`: what the file would hold after an earlier step of the same plan (check mode
+        only); it is parsed and validated as the file would be, and the file is not read."""
+        if text is not None:
+            self.text = text
+        elif self.check_not_directory():
             self.text = EMPTY_FILE  # an empty directory: treated as no file; write() replaces it
         elif not os.path.exists(self.path):
             if not allow_missing:

@@ -33,3 +33,27 @@ def container_verdict(states, entry):
     if any(state != "running" for state in fixed):
         return False
     return not entry.get("colours") or any(state == "running" for state in colours)
+
+
+def outside_status(base, domain, path, timeout=10):
+    """The HTTP status of https://{domain}{path} as an employee gets it; 0 when nothing answers.
+
+    `base`: where requests for the public name go (the lab's edge); empty means the name itself. The
+    Host header is always the public name. Proxies are never used: the request goes where it is sent.
+    """
+    try:
+        from urllib.error import HTTPError, URLError
+        from urllib.request import ProxyHandler, Request, build_opener
+    except ImportError:  # pragma: no cover - Python 2 is not supported on the controller
+        return 0
+    request = Request((base or "https://%s" % domain).rstrip("/") + path, headers={"Host": domain})
+    try:
+        response = build_opener(ProxyHandler({})).open(request, timeout=timeout)
+        try:
+            return response.status
+        finally:
+            response.close()
+    except HTTPError as exc:
+        return exc.code
+    except (URLError, OSError):
+        return 0

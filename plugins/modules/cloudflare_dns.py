@@ -66,10 +66,6 @@ from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 
 
-def describe(record):
-    return "%s %s (id %s)" % (record["type"], record["content"], record["id"])
-
-
 def main():
     argument_spec = dict(name=dict(type="str", required=True), tunnel_id=dict(type="str", required=True),
                          replace_conflicting=dict(type="bool", default=False))
@@ -86,7 +82,7 @@ def main():
         records = client.records_at(name)
         actions, blocking = cf.plan_dns(records, name, target, cf.OWNER_COMMENT, p["replace_conflicting"])
         if blocking:
-            raise ProductError("%s holds records this product does not own: %s" % (name, ", ".join(map(describe, blocking))),
+            raise ProductError("%s holds records this product does not own: %s" % (name, ", ".join(map(cf.describe, blocking))),
                                trap="T02", next_step="check they are stale (the old procedure's A record), then rerun "
                                                      "with replace_conflicting (axe onboard --force-dns)")
         done = []

@@ -61,27 +61,12 @@ def main():
         module.fail_json(msg=missing_required_lib("cloudflare"), exception=cf.CLOUDFLARE_IMPORT_ERROR)
     permissions = {}
     try:
-        client = common_args.cloudflare_from(module.params)
-        client.verify()
-        zone = client.zone()
-        permissions["Zone:Read"] = True
-        for permission, check in (("DNS:Read", lambda: client.records_at(zone["name"])),
-                                  ("Cloudflare Tunnel:Read", lambda: client.tunnels_named("axe-preflight"))):
-            try:
-                check()
-                permissions[permission] = True
-            except cf.CloudflareError as exc:
-                if exc.trap != "T09":
-                    raise
-                permissions[permission] = False
+        zone, permissions = cf.token_permissions(common_args.cloudflare_from(module.params))
+        missing = sorted(p for p, ok in permissions.items() if not ok)
+        if missing:
+            raise cf.missing_permissions_error(missing)
     except ProductError as exc:
         module.fail_json(msg=str(exc), trap=exc.trap, next_step=exc.next_step, permissions=permissions)
-    missing = sorted(p for p, ok in permissions.items() if not ok)
-    if missing:
-        module.fail_json(msg="T09: the Cloudflare API token lacks %s (and so their Edit)" % ", ".join(missing),
-                         trap="T09", permissions=permissions,
-                         next_step="add %s to the token in the Cloudflare dashboard, store it in the vault again "
-                                   "(axe secret push CLOUDFLARE_API_TOKEN ...), and rerun" % " and ".join(missing))
     module.exit_json(changed=False, zone_id=zone["id"], account_id=zone["account_id"], permissions=permissions)
 
 

@@ -78,6 +78,15 @@ pack_warnings:
   returned: success
   type: list
   elements: str
+planned:
+  description:
+    - In check mode, when the ingest would change something, what customers.yaml would hold and which vault
+      items would exist. C(playbooks/onboard.yml) hands it to the later steps of the same check run (the
+      C(planned) option of M(axelabs.onboard.service_secrets)), so their plan is the one apply would follow.
+    - No secret value; the vault items by name.
+  returned: check mode, when something would change
+  type: dict
+  sample: {customers_text: "customers:\n  acme: ...", vault: [{service: blueprint, env: AZURE_ACME_BLUEPRINT_CLIENT_SECRET}]}
 """
 
 import traceback
@@ -126,6 +135,11 @@ class IngestManager(object):
                     self.file.write(new_text)
         result = dict(changed=file_changed or vault_changed, customers_file=self.file.path,
                       file_changed=file_changed, vault_items=items, pack_warnings=warnings)
+        if self.module.check_mode and result["changed"]:
+            # For the later steps of the same check run (playbooks/onboard.yml): what customers.yaml
+            # would hold and which vault items would exist. Names and non-secret text only.
+            result["planned"] = dict(customers_text=new_text,
+                                     vault=[dict(service=i["service"], env=i["env"]) for i in items])
         if self.module._diff:
             result["diff"] = [dict(before_header=self.file.path, after_header=self.file.path,
                                    before=before, after=new_text),

@@ -64,6 +64,15 @@ options:
     description: Random bytes in a generated secret (URL-safe base64 encoded).
     type: int
     default: 32
+  planned:
+    description:
+      - What an earlier step of the same check run would have written - C(customers_text), the customers.yaml it
+        would leave, and C(vault), the items (C(service), C(env)) it would create. The RV(planned) result of
+        M(axelabs.onboard.customer_pack_ingest).
+      - Honoured in check mode only, so a plan of the whole D-day shows what apply would do after the ingest
+        instead of failing on values the ingest has not written yet. Ignored when applying, where the real file
+        and vault are read.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -123,8 +132,8 @@ from ansible_collections.axelabs.onboard.plugins.module_utils import service_sec
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 
 
-def load(path, customer):
-    f = cf.CustomersFile(path).load()
+def load(path, customer, text=None):
+    f = cf.CustomersFile(path).load(text=text)
     entry = f.entry(customer)
     manifest = f.manifest(customer)
     if not manifest:
@@ -162,7 +171,8 @@ def main():
                          service=dict(type="str", required=True, choices=["frame", "blueprint", "hive", "vault"]),
                          secrets=dict(type="list", elements="dict", required=True, no_log=False),  # names, not values
                          step=dict(type="str", default="vault_check", choices=["vault_check", "secrets_bootstrap"]),
-                         env=dict(type="dict", default={}), generate_bytes=dict(type="int", default=32))
+                         env=dict(type="dict", default={}), generate_bytes=dict(type="int", default=32),
+                         planned=dict(type="dict"))
     argument_spec.update(common_args.customers_file_spec())
     argument_spec.update(common_args.vault_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -171,14 +181,17 @@ def main():
     common_args.check_customer(module, customer)
     path = common_args.customers_file(p)
     generated, slots, diff, env, env_missing = [], {}, None, {}, []
+    planned = (p["planned"] or {}) if module.check_mode else {}
+    will_exist = set((i.get("service"), i.get("env")) for i in planned.get("vault") or [])
     try:
-        dummy, entry, manifest = load(path, customer)
+        dummy, entry, manifest = load(path, customer, planned.get("customers_text"))
         ents = ss.entities(entry)
         secrets = ss.expand(p["secrets"], service, customer, [e["id"] for e in ents])
         env, env_missing = ss.render_env(p["env"], entry)
         vault = common_args.vault_from(p)
         vault.status()
-        in_vault = dict((s["env"], vault.exists(customer, s["owner"], s["env"])) for s in secrets)
+        in_vault = dict((s["env"], (s["owner"], s["env"]) in will_exist or vault.exists(customer, s["owner"], s["env"]))
+                        for s in secrets)
         for s in secrets:
             s["present"] = in_vault[s["env"]]
         gaps = ss.missing(secrets, manifest, in_vault, customer)

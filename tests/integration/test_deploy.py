@@ -62,7 +62,7 @@ def test_check_apply_check_apply(dday, service):
 
     run, applied = dday.deploy(service)
     assert run.returncode == 0, run.stdout + run.stderr
-    report = applied["hosts"][CUSTOMER]["deploy"]
+    report = applied["hosts"][CUSTOMER]["deploys"][service]
     assert report["action"] == "release" and report["ref"] == "v1"
     assert dday.version(service) == "1.0.0"
     assert dday.host.ssh(f"stat -c %a ~/.axe/services/{service}/.env.local").stdout.strip() == "600"
@@ -101,7 +101,7 @@ def test_a_new_ref_swaps_colour_with_zero_failed_requests(dday, service, colours
         poller.stop.set()
         poller.join(10)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert applied["hosts"][CUSTOMER]["deploy"]["slot"] == colours[1]
+    assert applied["hosts"][CUSTOMER]["deploys"][service]["slot"] == colours[1]
     assert poller.failures() == {}, poller.seen
     assert poller.seen["1.0.0"] > 0 and poller.seen["2.0.0"] > 0, poller.seen
     assert dday.version(service) == "2.0.0"
@@ -160,7 +160,7 @@ def test_a_ref_that_does_not_exist_is_named_and_changes_nothing(dday):
 def test_rollback_is_one_command(dday):
     run, applied = dday.deploy("frame", "--rollback")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert applied["hosts"][CUSTOMER]["deploy"]["ref"] == "v1"
+    assert applied["hosts"][CUSTOMER]["deploys"]["frame"]["ref"] == "v1"
     assert dday.version("frame") == "1.0.0"
     run, applied = dday.deploy("frame", "--ref", "v2")
     assert run.returncode == 0 and dday.version("frame") == "2.0.0"

@@ -76,7 +76,7 @@ def test_deploy_vault_check_apply_check_apply(dday):
 
     run, applied = dday.deploy("vault")
     assert run.returncode == 0, run.stdout + run.stderr
-    report = applied["hosts"][CUSTOMER]["deploy"]
+    report = applied["hosts"][CUSTOMER]["deploys"]["vault"]
     assert report["action"] == "recreate"
     assert (report["sso_link"], report["sso_identifier"]) == (f"https://{DOMAIN}/vault/#/sso", "VLT")  # T15
     assert dday.get("/vault/alive")[0] == 200

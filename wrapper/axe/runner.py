@@ -52,7 +52,9 @@ class RunResult:
     hosts: dict[str, HostResult]
     stats: dict  # host -> what the play published with set_stats under `hosts`
     stdout_tail: str = ""
-    diffs: list = field(default_factory=list)  # (host, task, diff) of tasks that changed or would
+    diffs: list = field(default_factory=list)  # (host, task, diff, play) of tasks that changed or would
+    changes: list = field(default_factory=list)  # (play, host, task) of every task that changed or would
+    failures: list = field(default_factory=list)  # (play, host, task) of every task that failed the host
 
     @property
     def failed(self) -> bool:
@@ -62,7 +64,9 @@ class RunResult:
         """Controller plays run on `localhost`; the operator reads the customer's name instead."""
         if old in self.hosts:
             self.hosts[new] = self.hosts.pop(old)
-        self.diffs = [(new if h == old else h, t, d) for h, t, d in self.diffs]
+        self.diffs = [(new if h == old else h, t, d, p) for h, t, d, p in self.diffs]
+        self.changes = [(p, new if h == old else h, t) for p, h, t in self.changes]
+        self.failures = [(p, new if h == old else h, t) for p, h, t in self.failures]
 
     def totals(self) -> dict[str, int]:
         return {
@@ -137,6 +141,8 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
     hosts: dict[str, HostResult] = {}
     stats: dict = {}
     diffs: list = []
+    changes: list = []
+    failures: list = []
 
     def handler(event: dict) -> bool:
         data = event.get("event_data", {})
@@ -146,8 +152,12 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
             result = hosts.setdefault(host, HostResult())
             res = data.get("res") or {}
             result.warnings.extend(w for w in res.get("warnings") or [] if w not in result.warnings)
-            if kind == "runner_on_ok" and res.get("changed") and res.get("diff"):
-                diffs.append((host, data.get("task", ""), res["diff"]))
+            if kind == "runner_on_ok" and res.get("changed"):
+                changes.append((data.get("play", ""), host, data.get("task", "")))
+                if res.get("diff"):
+                    diffs.append((host, data.get("task", ""), res["diff"], data.get("play", "")))
+            if kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+                failures.append((data.get("play", ""), host, data.get("task", "")))
             if kind in ("runner_on_failed",) and not data.get("ignore_errors"):
                 result.messages.append(f"{data.get('task', '')}: {res.get('msg', '') or res.get('stderr', '')}".strip())
                 for detail in res.get("details") or []:
@@ -190,4 +200,5 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
             tail = ""
     prune_runs(settings.runs_dir, settings.keep_runs)
     return RunResult(playbook=fqcn, rc=runner.rc, status=runner.status, artifact_dir=private,
-                     seconds=seconds, hosts=hosts, stats=stats, stdout_tail=tail, diffs=diffs)
+                     seconds=seconds, hosts=hosts, stats=stats, stdout_tail=tail, diffs=diffs,
+                     changes=changes, failures=failures)

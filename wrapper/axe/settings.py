@@ -19,6 +19,7 @@
 | edge             | AXE_EDGE_URL       | none: https://{public_domain} itself; else requests for it go here, with its Host header |
 | service repos    | AXE_REPO_BASE      | git@github.com:axelabs (as the customer host reaches them) |
 | Vaultwarden image| AXE_VAULT_IMAGE    | docker.io/vaultwarden/server:1.36.0 (the customer's vault, D-ops-28) |
+| Ship Log         | AXE_SHIP_LOG       | $AXE_STATE_DIR/ship-log.txt (one line per shipped D-day) |
 
 The settings file holds `NAME=value` lines with the same names (`axe lab up` writes one that
 points at the lab when the operator has none).
@@ -85,6 +86,7 @@ class Settings:
     edge_url: str = ""
     repo_base: str = "git@github.com:axelabs"
     vault_image: str = "docker.io/vaultwarden/server:1.36.0"
+    ship_log: Path | None = None
 
     @classmethod
     def load(cls) -> "Settings":
@@ -111,7 +113,8 @@ class Settings:
                    cloudflare_zone=values.get("AXE_CLOUDFLARE_ZONE") or "axelabs.ai",
                    edge_url=values.get("AXE_EDGE_URL") or "",
                    repo_base=values.get("AXE_REPO_BASE") or "git@github.com:axelabs",
-                   vault_image=values.get("AXE_VAULT_IMAGE") or "docker.io/vaultwarden/server:1.36.0")
+                   vault_image=values.get("AXE_VAULT_IMAGE") or "docker.io/vaultwarden/server:1.36.0",
+                   ship_log=Path(values["AXE_SHIP_LOG"]).expanduser() if values.get("AXE_SHIP_LOG") else None)
 
     def with_customers_file(self, path: str | None) -> "Settings":
         import dataclasses

@@ -8,8 +8,8 @@ from ..errors import AxeError
 SERVICES = ("frame", "blueprint", "hive", "vault")
 
 
-def _details(host: str, stats: dict) -> str:
-    d = stats.get("deploy") or {}
+def describe(d: dict) -> str:
+    """One service's deploy report (playbooks/tasks/deploy_report.yml) as a line or two for the summary."""
     if not d:
         return ""
     if d.get("service") == "vault":
@@ -35,7 +35,18 @@ def _details(host: str, stats: dict) -> str:
     return text
 
 
+def _details(host: str, stats: dict) -> str:
+    deploys = stats.get("deploys") or {}
+    return "\n".join(describe(d) for d in deploys.values())
+
+
 def run(args) -> int:
+    if args.service == "customer":
+        from . import dday
+        return dday.run(args)
+    if args.from_pack or args.ship_log or args.reply_file or args.force_dns:
+        raise AxeError("--from-pack, --ship-log, --reply-file and --force-dns are for the whole D-day",
+                       f"axe deploy customer {args.customer} --from-pack PACK.json [--apply]")
     if args.health_timeout is not None and not 1 <= args.health_timeout <= 3600:
         raise AxeError(f"--health-timeout {args.health_timeout} is out of range", "give 1 to 3600 seconds")
     if args.rollback and args.ref:
@@ -57,9 +68,10 @@ def run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("deploy", help="deploy frame, blueprint or hive (13 steps, blue/green), or the customer's "
-                                      "Vaultwarden (vault), to the customer's Mac mini")
-    p.add_argument("service", choices=SERVICES)
+    p = sub.add_parser("deploy", help="the whole D-day (customer), or one of frame, blueprint, hive (13 steps, "
+                                      "blue/green) and the customer's Vaultwarden (vault) on the customer's Mac mini")
+    p.add_argument("service", choices=("customer",) + SERVICES,
+                   help="customer: the whole D-day (ingest, preflight, cloudflared, the four services, health)")
     p.add_argument("customer")
     p.add_argument("--ref", help="git ref to deploy: a tag (v1, v2), a branch or a commit (default: v1)")
     p.add_argument("--rollback", action="store_true", help="go back to the release that was live before the current one")
@@ -68,5 +80,13 @@ def register(sub) -> None:
                    help="how long a new release may take to answer /health/ready (default: 60, the runbook's)")
     p.add_argument("--lock-wait", type=int, default=0, metavar="SECONDS",
                    help="wait this long for another run's lock on the host (default: fail at once, naming the holder)")
+    d_day = p.add_argument_group("the whole D-day (axe deploy customer CUSTOMER)")
+    d_day.add_argument("--from-pack", metavar="PACK", help="the customer IT's axelabs-bootstrap-{customer}.json, ingested first")
+    d_day.add_argument("--ship-log", metavar="PATH",
+                       help="the Ship Log to append a line to on success (default: AXE_SHIP_LOG, else $AXE_STATE_DIR/ship-log.txt)")
+    d_day.add_argument("--reply-file", metavar="PATH",
+                       help="where to write the reply to the customer's IT (default: $AXE_STATE_DIR/replies/CUSTOMER-it-reply.md)")
+    d_day.add_argument("--force-dns", action="store_true",
+                       help="replace A/AAAA/CNAME records at the public name that axe does not own (T02)")
     apply_flow.add_apply_flags(p)
     p.set_defaults(func=run)

@@ -3,8 +3,6 @@ edge, as an employee reaches it) and from its Mac mini (containers, local health
 parallel, as one table. Reads only; exits 0 only when everything answers."""
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import collection, inventory, report
@@ -39,18 +37,6 @@ def _customers(settings: Settings, args) -> dict[str, dict]:
     return out
 
 
-def _outside(settings: Settings, domain: str, path: str) -> int:
-    base = settings.edge_url or f"https://{domain}"
-    req = urllib.request.Request(base + path, headers={"Host": domain})
-    try:
-        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=TIMEOUT) as resp:
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, OSError):
-        return 0
-
-
 def run(args) -> int:
     settings = Settings.load().with_customers_file(getattr(args, "customers_file", None))
     customers = _customers(settings, args)
@@ -60,7 +46,8 @@ def run(args) -> int:
     probes = [(c, e["service"], e["external_path"]) for c, info in customers.items() for e in stack.STACK
               if info["managed"] or e["service"] == "cloudflared"]
     with ThreadPoolExecutor(max_workers=min(16, len(probes))) as pool:
-        statuses = list(pool.map(lambda p: _outside(settings, customers[p[0]]["public_domain"], p[2]), probes))
+        statuses = list(pool.map(lambda p: stack.outside_status(settings.edge_url, customers[p[0]]["public_domain"],
+                                                                  p[2], TIMEOUT), probes))
     outside = {(c, s): code for (c, s, _path), code in zip(probes, statuses)}
 
     managed = [c for c, info in customers.items() if info["managed"]]

@@ -1,0 +1,97 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 AXE Labs
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: edge_health
+short_description: The customer's stack from outside - https://{public_domain}, as an employee reaches it
+version_added: 0.4.0
+description:
+  - Runs on the controller. Asks each service's public path (C(/frame/health/ready), C(/health/ready) for blueprint,
+    C(/hive/health/ready), C(/vault/alive)) once, through the edge, with the public name as the Host.
+  - The paths come from the table C(axe health) reads (C(module_utils/stack.py)), so the two never disagree.
+  - Fails when a service does not answer 200 - except in check mode, where the services may not exist yet and the
+    statuses are only reported.
+  - Reads only.
+author:
+  - AXE Labs (@axelabs)
+extends_documentation_fragment:
+  - axelabs.onboard.attributes
+  - axelabs.onboard.attributes.INFO_MODULE
+options:
+  public_domain:
+    description: The customer's public name.
+    type: str
+    required: true
+  edge_url:
+    description:
+      - Where requests for the public name go (the lab's edge). Empty means C(https://{public_domain}) itself.
+      - Defaults to E(AXE_EDGE_URL).
+    type: str
+  services:
+    description: The services to ask.
+    type: list
+    elements: str
+    default: [frame, blueprint, hive, vault]
+  timeout:
+    description: Seconds each request may take; each is made once.
+    type: int
+    default: 10
+"""
+
+EXAMPLES = r"""
+- name: All four answer through the edge
+  axelabs.onboard.edge_health:
+    public_domain: acme.axelabs.ai
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+health:
+  description: Each service's HTTP status from outside (0 when nothing answered).
+  returned: always
+  type: dict
+  sample: {frame: 200, blueprint: 200, hive: 200, vault: 200}
+urls:
+  description: The public URL asked for each service.
+  returned: always
+  type: dict
+  sample: {vault: https://acme.axelabs.ai/vault/alive}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.axelabs.onboard.plugins.module_utils import stack
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(public_domain=dict(type="str", required=True),
+                           edge_url=dict(type="str", fallback=(env_fallback, ["AXE_EDGE_URL"])),
+                           services=dict(type="list", elements="str", default=["frame", "blueprint", "hive", "vault"]),
+                           timeout=dict(type="int", default=10)),
+        supports_check_mode=True)
+    p = module.params
+    paths = dict((s["service"], s["external_path"]) for s in stack.STACK)
+    unknown = [s for s in p["services"] if s not in paths]
+    if unknown:
+        module.fail_json(msg="unknown service(s): %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(paths))))
+    domain = p["public_domain"].rstrip(".").lower()
+    urls = dict((s, "https://%s%s" % (domain, paths[s])) for s in p["services"])
+    health = dict((s, stack.outside_status(p["edge_url"], domain, paths[s], p["timeout"])) for s in p["services"])
+    bad = sorted(s for s, code in health.items() if code != 200)
+    if bad and not module.check_mode:
+        module.fail_json(msg="not answering 200 through https://%s: %s" % (domain, ", ".join(
+            "%s %s" % (urls[s], health[s] or "no answer") for s in bad)), health=health, urls=urls,
+            next_step="axe health CUSTOMER shows the host's side; a 1033 or 530 is cloudflared (axe onboard), "
+                      "a 502 or 404 the service (axe deploy SERVICE)")
+    module.exit_json(changed=False, health=health, urls=urls)
+
+
+if __name__ == "__main__":
+    main()

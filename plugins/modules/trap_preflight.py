@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 AXE Labs
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: trap_preflight
+short_description: Every trap that can be seen before acting, all findings at once
+version_added: 0.4.0
+description:
+  - Runs on the controller. Gathers the host's findings (handed in by the C(axelabs.onboard.preflight) role - Tailscale
+    T05, PATH and binaries T07, sleep T04, become, Compose) and, with O(controller_checks), looks at everything the
+    controller can see before anything changes - customers.yaml and the entry (T01, T23), the vault, the Cloudflare token
+    and its permissions (T09), the records at the public name (T02, T03), and every secret and setting each service needs
+    (T08, T10) - the services manifest missing is a note (T24).
+  - One check does not stop the next, so one run names every problem with its trap id. Fails when any finding blocks,
+    listing all of them; notes and safe fixes (the sleep settings apply sets, T04) never block.
+  - Reads only.
+author:
+  - AXE Labs (@axelabs)
+extends_documentation_fragment:
+  - axelabs.onboard.attributes
+  - axelabs.onboard.attributes.INFO_MODULE
+  - axelabs.onboard.cloudflare
+  - axelabs.onboard.vault
+options:
+  customer:
+    description: The customer id.
+    type: str
+    required: true
+  findings:
+    description: What the host's checks found - C(trap), C(problem), C(next_step), C(blocking).
+    type: list
+    elements: dict
+    default: []
+  controller_checks:
+    description: Also run the controller's checks (customers.yaml, vault, Cloudflare, DNS, the services' values).
+    type: bool
+    default: false
+  public_domain:
+    description: The customer's public name, whose DNS records are looked at (T02, T03). Required with O(controller_checks).
+    type: str
+  force_dns:
+    description: The run will replace records axe does not own (C(--force-dns)); a foreign record is then a note (T02).
+    type: bool
+    default: false
+  definitions:
+    description:
+      - The services to be deployed, each with its C(secrets) and C(env) as in the roles' service definitions. Their
+        missing secrets and settings are findings (T08, T10).
+    type: dict
+    default: {}
+  planned:
+    description:
+      - What the ingest step of the same check run would write (the C(planned) result of
+        M(axelabs.onboard.customer_pack_ingest)). Honoured in check mode only.
+    type: dict
+"""
+
+EXAMPLES = r"""
+- name: Every trap that can be seen before acting, all at once
+  axelabs.onboard.trap_preflight:
+    customer: acme
+    findings: "{{ preflight_findings }}"
+    controller_checks: true
+    public_domain: acme.axelabs.ai
+    api_token: "{{ lookup('axelabs.onboard.vault_secret', 'CLOUDFLARE_API_TOKEN', customer='operator', service='cloudflare', missing='empty') }}"
+    definitions:
+      frame: "{{ frame_definition }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+findings:
+  description: Every finding, blocking or not, in the order they were found.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{trap: T07, problem: "not found on the host: docker", next_step: "brew install docker", blocking: true}]
+blocking:
+  description: How many findings stop the run.
+  returned: always
+  type: int
+managed:
+  description:
+    - With O(controller_checks), whether the customer has a services manifest (false - a sovereignty customer, T24),
+      in customers.yaml as the ingest of the same plan leaves it.
+  returned: when the customer's entry was found
+  type: bool
+details:
+  description: The findings as lines, C(TRAP: problem -> next: step).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
+from ansible_collections.axelabs.onboard.plugins.module_utils import trap_checks as checks
+
+
+def controller_findings(module, result):
+    p = module.params
+    customer = p["customer"]
+    planned = (p["planned"] or {}) if module.check_mode else {}
+    will_exist = set((i.get("service"), i.get("env")) for i in planned.get("vault") or [])
+    found, dummy, entry, manifest = checks.customer_entry(common_args.customers_file(p), customer,
+                                                          planned.get("customers_text"))
+    if entry is not None:
+        result["managed"] = bool(manifest)
+    vault = common_args.vault_from(p)
+    vault_problems = checks.vault_reachable(vault)
+    found += vault_problems
+    found += checks.cloudflare(common_args.cloudflare_from(p) if p["api_token"] else None, p["api_token"],
+                               (p["public_domain"] or "").rstrip(".").lower(), p["force_dns"])
+    if entry is not None and manifest and not vault_problems:
+        found += checks.service_values(vault, customer, entry, manifest, p["definitions"], will_exist)
+    return found
+
+
+def main():
+    argument_spec = dict(customer=dict(type="str", required=True),
+                         findings=dict(type="list", elements="dict", default=[]),
+                         controller_checks=dict(type="bool", default=False),
+                         public_domain=dict(type="str"),
+                         force_dns=dict(type="bool", default=False),
+                         definitions=dict(type="dict", default={}),
+                         planned=dict(type="dict"))
+    argument_spec.update(common_args.cloudflare_spec())
+    argument_spec.update(common_args.vault_spec())
+    argument_spec.update(common_args.customers_file_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_if=[("controller_checks", True, ("public_domain",))])
+    common_args.check_customer(module, module.params["customer"])
+    result = dict(changed=False)
+    found = [checks.finding(f.get("trap"), f.get("problem", ""), f.get("next_step"), f.get("blocking", True))
+             for f in module.params["findings"]]
+    if module.params["controller_checks"]:
+        found += controller_findings(module, result)
+    blocking = [f for f in found if f["blocking"]]
+    result.update(findings=found, blocking=len(blocking), details=checks.lines(found))
+    if blocking:
+        module.fail_json(msg="%s for %s" % (checks.summary(found), module.params["customer"]),
+                         next_step="fix each one above (nothing was changed), then run again", **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""`axe deploy customer CUSTOMER --from-pack PACK`: the whole D-day in one command (goal B-onboard-1shot).
+
+playbooks/onboard.yml runs ingest -> preflight -> cloudflared -> frame -> blueprint -> hive -> vault ->
+external health. The check run comes first and its plan is shown step by step; `--apply` then asks
+(or takes `--yes`) and applies. After a successful apply: the proof from outside (all four 200), the
+Ship Log line, and the reply to the customer's IT.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .. import apply_flow, collection, inventory, report, shipped, vault_session
+from ..errors import AxeError
+from ..runner import RunResult, run_playbook
+from ..settings import Settings
+from .customers import _ingest_details
+from .deploy import describe
+from .onboard import _details as _tunnel_details
+
+# The umbrella's steps, in order, and how each one's play is named (playbooks/onboard.yml, tunnel.yml, deploy.yml).
+STEPS = (
+    ("ingest", "Step 1 - ingest"),
+    ("preflight", "Step 2 - preflight"),
+    ("cloudflared", "Tunnel, DNS and cloudflared"),
+    ("frame", "Deploy frame "),
+    ("blueprint", "Deploy blueprint "),
+    ("hive", "Deploy hive "),
+    ("vault", "Deploy vault "),
+    ("health", "Step 8 - the proof from outside"),
+)
+CONTROLLER = "controller"  # the ingest play runs on localhost; the operator reads "controller"
+
+
+def step_of(play: str) -> str:
+    for step, prefix in STEPS:
+        if play.startswith(prefix):
+            return step
+    return ""
+
+
+def step_report(result: RunResult, customer: str, planning: bool) -> list[tuple[str, str, str]]:
+    """[(step, outcome, what)] for every step, from the plays' reports and the tasks that changed (pure)."""
+    stats = result.stats.get(customer) or {}
+    changed: dict[str, list[str]] = {}
+    for play, _host, task in result.changes:
+        step = step_of(play)
+        if step and task not in changed.setdefault(step, []):
+            changed[step].append(task)
+    failed_steps = [step_of(play) for play, _host, _task in result.failures]
+    failed_at = next((i for i, (step, _p) in enumerate(STEPS) if step in failed_steps), len(STEPS))
+    sovereign = set((stats.get("health") or {}).keys()) == {"cloudflared"}
+    ingest_pending = planning and "ingest" in changed
+    rows = []
+    for index, (step, _prefix) in enumerate(STEPS):
+        tasks = changed.get(step, [])
+        what: list[str] = []
+        if step == "ingest":
+            what.append(_ingest_details(customer, stats) if stats.get("ingest") else "no pack given: skipped")
+        elif step == "preflight":
+            findings = (stats.get("preflight") or {}).get("findings") or []
+            what.extend(f"{f['trap'] + ': ' if f['trap'] else ''}{f['problem']}" for f in findings)
+            if stats.get("preflight") and not findings:
+                what.append("every trap that can be seen before acting: none found")
+        elif step == "cloudflared" and stats.get("onboard"):
+            what.append(_tunnel_details(customer, stats))
+        elif step in ("frame", "blueprint", "hive", "vault"):
+            d = (stats.get("deploys") or {}).get(step)
+            what.append(describe(d) if d else "not ours to deploy (sovereignty customer, T24)" if sovereign else "")
+        elif step == "health" and stats.get("health"):
+            codes = stats["health"]
+            what.append(", ".join(f"{s} {c or 'no answer'}" for s, c in sorted(codes.items())))
+            if planning and any(c != 200 for c in codes.values()):
+                what.append("(as it answers now; the apply run must see 200 from each)")
+        if ingest_pending and step in ("preflight", "frame", "blueprint", "hive", "vault") and index < failed_at:
+            what.append("planned with the pack's values, as customers.yaml and the vault will hold them after step 1")
+        if tasks:
+            what.append(("would change: " if planning else "changed: ") + "; ".join(tasks))
+        if index == failed_at:
+            outcome = "failed"
+        elif index > failed_at:
+            outcome, what = "not reached", []
+        elif tasks:
+            outcome = "would change" if planning else "changed"
+        else:
+            outcome = "no change"
+        rows.append((step, outcome, "\n".join(w for w in what if w)))
+    return rows
+
+
+def print_plan(result: RunResult, customer: str, title: str, planning: bool) -> None:
+    from rich.table import Table
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("step")
+    table.add_column("result")
+    table.add_column("what")
+    style = {"would change": "yellow", "changed": "yellow", "no change": "green", "failed": "red", "not reached": "dim"}
+    for number, (step, outcome, what) in enumerate(step_report(result, customer, planning), 1):
+        table.add_row(str(number), step, f"[{style.get(outcome, 'white')}]{outcome}[/]", what)
+    report.out.print(table)
+
+
+def _customer_entry(settings: Settings, customer: str) -> dict:
+    collection.importable(settings)
+    from ansible_collections.axelabs.onboard.plugins.module_utils.customers_file import CustomersFile, plain
+    return plain(CustomersFile(str(settings.customers_file)).load().entry(customer))
+
+
+def _finish(args, settings: Settings, result: RunResult, applied: bool) -> int:
+    """After a successful run: the proof, the Ship Log (when something shipped), the reply to customer IT."""
+    customer = args.customer
+    stats = result.stats.get(customer) or {}
+    health = stats.get("health") or {}
+    entry = _customer_entry(settings, customer)
+    reply = Path(args.reply_file).expanduser() if args.reply_file else \
+        settings.state_dir / "replies" / f"{customer}-it-reply.md"
+    reply_changed = shipped.write_atomically(reply, shipped.reply_text(customer, entry, health))
+    ship_log = Path(args.ship_log).expanduser() if args.ship_log else \
+        settings.ship_log or settings.state_dir / "ship-log.txt"
+    line = ""
+    if applied:
+        line = shipped.ship_log_line(customer, entry["public_domain"], stats.get("deploys") or {}, health,
+                                     result.artifact_dir.name)
+        shipped.append_line(ship_log, line)
+    if args.json:
+        report.emit_json(report.as_json(result, {"mode": "apply", "applied": applied, "health": health,
+                                                 "reply_file": str(reply), "ship_log": str(ship_log),
+                                                 "ship_log_line": line}))
+        return 0
+    report.out.print(f"health from outside: {', '.join(f'{s} {c}' for s, c in sorted(health.items()))}")
+    report.out.print(f"reply to {customer}'s IT: {reply} ({'written' if reply_changed else 'unchanged'})", soft_wrap=True)
+    report.out.print(f"Ship Log: {ship_log} " + ("(one line added)" if line else "(nothing shipped, no line added)"),
+                     soft_wrap=True)
+    return 0
+
+
+def run(args) -> int:
+    if args.ref or args.rollback or args.force or args.health_timeout is not None:
+        raise AxeError("--ref, --rollback, --force and --health-timeout are for one service",
+                       f"axe deploy frame {args.customer} --ref REF --apply (after the D-day)")
+    settings = vault_session.for_command(args)  # every step's secrets come from the vault
+    source = inventory.for_registered_customer(settings, args.customer)  # T01 before anything runs
+    extravars = {"axe_target": args.customer, "axe_force_dns": args.force_dns, "axe_lock_wait": args.lock_wait}
+    if args.from_pack:
+        pack = os.path.abspath(os.path.expanduser(args.from_pack))
+        if not os.path.isfile(pack):
+            raise AxeError(f"no pack at {pack}", f"give the file customer IT sent: --from-pack axelabs-bootstrap-{args.customer}.json")
+        extravars["pack"] = pack  # the path only: the module reads the pack on the controller, values never travel as vars
+    title = f"axe deploy customer {args.customer}"
+    progress = report.Progress(not args.json)
+    plan = run_playbook(settings, "onboard", source, check=True, diff=True, extravars=extravars,
+                        label="dday-check", on_event=progress)
+    plan.rename_host("localhost", CONTROLLER)
+    if not args.json:
+        apply_flow.show_diffs(plan)
+        print_plan(plan, args.customer, f"{title}: plan (check mode, nothing changed)", planning=True)
+        if plan.failed:
+            report.summary(plan, f"{title}: the plan stopped", None)
+    if plan.failed:
+        if args.json:
+            report.emit_json(report.as_json(plan, {"mode": "plan", "applied": False,
+                                                   "steps": step_report(plan, args.customer, True)}))
+        return 1
+    would_change = bool(plan.changes)
+    if not args.apply:
+        if args.json:
+            report.emit_json(report.as_json(plan, {"mode": "plan", "applied": False,
+                                                   "steps": step_report(plan, args.customer, True)}))
+        else:
+            report.out.print("dry run: nothing was changed. Run again with --apply to apply this plan.")
+        return 0
+    if not would_change:
+        if not args.json:
+            report.out.print("nothing to change: the customer is as the D-day wants it.")
+        health = (plan.stats.get(args.customer) or {}).get("health") or {}
+        if any(code != 200 for code in health.values()):
+            raise AxeError(f"nothing to change, yet not every service answers 200 from outside: {health}",
+                           f"axe health {args.customer} shows the host's side")
+        return _finish(args, settings, plan, applied=False)
+    apply_flow.confirm(args, "Apply this plan?")
+    applied = run_playbook(settings, "onboard", source, diff=True, extravars=extravars, label="dday", on_event=progress)
+    applied.rename_host("localhost", CONTROLLER)
+    if not args.json:
+        print_plan(applied, args.customer, f"{title}: applied", planning=False)
+    if applied.failed:
+        if args.json:
+            report.emit_json(report.as_json(applied, {"mode": "apply", "applied": True,
+                                                      "steps": step_report(applied, args.customer, False)}))
+        else:
+            report.summary(applied, f"{title}: stopped (run the same command again to resume)", None)
+        return 1
+    if not args.json:
+        report.summary(applied, f"{title}: applied", None)
+    return _finish(args, settings, applied, applied=True)
