@@ -23,7 +23,9 @@ def finding(trap, problem, next_step, blocking=True):
 
 
 def from_error(exc, default_trap=""):
-    problem = str(exc)
+    problem = getattr(exc, "message", None) or str(exc)
+    if problem.startswith("%s: " % getattr(exc, "trap", None)):
+        problem = problem[len(exc.trap) + 2:]  # the trap is the finding's own field
     if getattr(exc, "details", None):
         problem += ": " + "; ".join(exc.details)
     return finding(getattr(exc, "trap", None) or default_trap, problem, getattr(exc, "next_step", ""))

@@ -92,7 +92,7 @@ managed:
       in customers.yaml as the ingest of the same plan leaves it.
   returned: when the customer's entry was found
   type: bool
-details:
+lines:
   description: The findings as lines, C(TRAP: problem -> next: step).
   returned: always
   type: list
@@ -143,10 +143,11 @@ def main():
     if module.params["controller_checks"]:
         found += controller_findings(module, result)
     blocking = [f for f in found if f["blocking"]]
-    result.update(findings=found, blocking=len(blocking), details=checks.lines(found))
+    result.update(findings=found, blocking=len(blocking), lines=checks.lines(found))
     if blocking:
-        module.fail_json(msg="%s for %s" % (checks.summary(found), module.params["customer"]),
-                         next_step="fix each one above (nothing was changed), then run again", **result)
+        # Every blocking finding in the message itself, one per line: it is what the operator reads.
+        module.fail_json(msg="%s for %s:\n%s\nnext: fix each one (nothing was changed), then run again"
+                         % (checks.summary(found), module.params["customer"], "\n".join(checks.lines(blocking))), **result)
     module.exit_json(**result)
 
 

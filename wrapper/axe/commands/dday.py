@@ -23,10 +23,10 @@ STEPS = (
     ("ingest", "Step 1 - ingest"),
     ("preflight", "Step 2 - preflight"),
     ("cloudflared", "Tunnel, DNS and cloudflared"),
-    ("frame", "Deploy frame "),
-    ("blueprint", "Deploy blueprint "),
-    ("hive", "Deploy hive "),
-    ("vault", "Deploy vault "),
+    ("frame", "Deploy to the customer's Mac mini - frame"),
+    ("blueprint", "Deploy to the customer's Mac mini - blueprint"),
+    ("hive", "Deploy to the customer's Mac mini - hive"),
+    ("vault", "Deploy to the customer's Mac mini - vault"),
     ("health", "Step 8 - the proof from outside"),
 )
 CONTROLLER = "controller"  # the ingest play runs on localhost; the operator reads "controller"

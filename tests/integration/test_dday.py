@@ -1,0 +1,169 @@
+"""`axe deploy customer CUSTOMER --from-pack PACK`: the whole D-day on a fresh lab host, as one command.
+
+In order, on one host of the module's own (each test starts where the previous one left it):
+the trap preflight reports every trap it can see in one pass and changes nothing; the plan changes nothing
+anywhere and shows every step; the apply takes the customer from nothing to four services answering 200
+through the edge, with the Ship Log line and the IT reply; the same command again changes nothing;
+`ansible-playbook playbooks/onboard.yml --check` works with the inventory plugin; and no secret value is
+left in anything the runs wrote.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import cloudflare
+import pytest
+
+from helpers.dday import DDay
+from helpers.lab import ROOT
+from helpers.samples import PACK
+
+pytestmark = pytest.mark.lab
+
+CUSTOMER = "oneshot"
+DOMAIN = f"{CUSTOMER}.axelabs.ai"
+STEPS = ["ingest", "preflight", "cloudflared", "frame", "blueprint", "hive", "vault", "health"]
+
+
+@pytest.fixture(scope="module")
+def d(lab, tmp_path_factory):
+    lab.host("acme")  # the lab's emulators and git server are up
+    base = tmp_path_factory.mktemp("dday")
+    with lab.fresh(CUSTOMER) as host:
+        d = DDay(lab, host, base, CUSTOMER)
+        d.pack = base / f"axelabs-bootstrap-{CUSTOMER}.json"
+        d.pack.write_text(json.dumps(PACK).replace("acme", CUSTOMER))
+        d.ship_log = base / "ship-log.txt"
+        d.env["AXE_SHIP_LOG"] = str(d.ship_log)
+        d.sdk = cloudflare.Cloudflare(api_token=d.settings["AXE_LAB_CLOUDFLARE_TOKEN"],
+                                      base_url=d.settings["AXE_LAB_CLOUDFLARE_URL"])
+        d.zone = next(iter(d.sdk.zones.list(name="axelabs.ai")))
+        run = d.axe("customers", "add", CUSTOMER, "--legal-name", "One Shot Co., Ltd.", "--primary-domain", "oneshot.co.kr",
+                    "--entity", "oneshot-kr", "--apply", "--yes")
+        assert run.returncode == 0, run.stdout + run.stderr
+        # The services the contract names (the pack's ingest adds their slots); without it oneshot is T24's.
+        d.customers.write_text(d.customers.read_text() + "services:\n  frame:\n    oneshot:\n      secrets: []\n")
+        yield d
+
+
+def world(d) -> dict:
+    """Everything a D-day changes, as a value: customers.yaml, the vault, Cloudflare, the host."""
+    import sys
+    sys.path.insert(0, str(ROOT / ".collections"))
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault
+    backend = vault.backend("bw_serve", url=d.settings["AXE_VAULT_URL"])
+    records = sorted((r.type, r.content) for r in d.sdk.dns.records.list(zone_id=d.zone.id, name=DOMAIN))
+    tunnels = sorted(t.id for t in d.sdk.zero_trust.tunnels.cloudflared.list(account_id=d.zone.account.id, name=f"axe-{CUSTOMER}",
+                                                                               is_deleted=False))
+    host = d.host.ssh("ls -a ~/.axe ~/.cloudflared 2>&1; PATH=/opt/homebrew/bin:$PATH docker ps -a --format '{{.Names}}'"
+                      "; pmset -g | grep -w sleep", check=False).stdout
+    return {"customers": d.customers.read_text(), "vault": sorted(backend.list(CUSTOMER)), "dns": records,
+            "tunnels": tunnels, "host": host}
+
+
+def rows(stdout: str) -> dict[str, str]:
+    """The plan table's step -> result, as the terminal shows it."""
+    return dict(re.findall(r"│\s*\d\s*│ (\w+)\s*│ (would change|no change|changed|failed|not reached)", stdout))
+
+
+def test_the_preflight_names_every_trap_it_sees_at_once_and_changes_nothing(d):
+    stale = d.sdk.dns.records.create(zone_id=d.zone.id, name=DOMAIN, type="A", content="192.0.2.99", ttl=1, proxied=True)
+    d.host.ssh("sudo -n mv /opt/homebrew/bin/cloudflared /opt/homebrew/bin/cloudflared.away")
+    try:
+        before = world(d)
+        # No pack: the Entra values blueprint and the vault need are missing too (T08, T10).
+        run = d.axe("deploy", "customer", CUSTOMER, "--apply", "--yes")
+        assert run.returncode == 1
+        out = run.stdout
+        assert re.search(r"\d+ problem\(s\) found before anything changed \(T02, T07, T08, T10\)", out), out
+        assert f"T02: {DOMAIN} holds records axe does not own: A 192.0.2.99 (id {stale.id})" in out
+        assert "-> next: check they are stale" in out and "--force-dns" in out
+        assert "T07: not found on" in out and "cloudflared" in out.split("T07: not found on", 1)[1].split("\n")[0]
+        assert "T08: frame: AZURE_ONESHOT_FRAME_MCP_CLIENT_SECRET" in out
+        assert "T10: blueprint: no value in customers.yaml for AZURE_AD_TENANT_ID" in out
+        assert "axe customers ingest oneshot PACK.json --apply" in out
+        assert rows(out)["preflight"] == "failed" and rows(out)["cloudflared"] == "not reached"
+        assert world(d) == before  # the apply never started: the plan stopped at the preflight
+        # T05 is seen before any SSH: a relayed peer stops the run with its own answer.
+        d.lab.axe("lab", "tailnet", CUSTOMER, "--relayed")
+        run = d.axe("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack))
+        assert run.returncode == 1
+        assert "T05: oneshot-macmini is reached only through the DERP relay" in run.stdout, run.stdout
+        assert world(d) == before
+    finally:
+        d.lab.axe("lab", "tailnet", CUSTOMER, "--direct")
+        d.host.ssh("sudo -n mv /opt/homebrew/bin/cloudflared.away /opt/homebrew/bin/cloudflared")
+        d.sdk.dns.records.delete(dns_record_id=stale.id, zone_id=d.zone.id)
+
+
+def test_the_plan_changes_nothing_anywhere_and_shows_every_step(d):
+    before = world(d)
+    assert before["tunnels"] == [] and before["vault"] == [] and "No such file" in before["host"]
+    run = d.axe("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert world(d) == before
+    plan = rows(run.stdout)
+    assert [s for s in STEPS if s in plan] == STEPS, run.stdout
+    assert {plan[s] for s in ("ingest", "cloudflared", "frame", "blueprint", "hive", "vault")} == {"would change"}
+    # Later steps are planned with what the ingest will write, and say so, instead of failing (T08/T10).
+    assert "planned with the pack's values" in run.stdout
+    assert "T04: the Mac mini sleeps after" in run.stdout and "apply sets sleep 0" in run.stdout
+    assert "dry run: nothing was changed" in run.stdout
+    # The diffs: customers.yaml gains the Entra ids; cloudflared's ingress; the vault items by name only.
+    assert '+      tenant_id: "3f2b8c1e-5d4a-4e7b-9c21-7a6d5e4f3b2a"' in run.stdout
+    assert "axe/oneshot/blueprint/AZURE_ONESHOT_BLUEPRINT_CLIENT_SECRET: set (created)" in run.stdout
+    assert 'path: "^/vault/"' in run.stdout
+
+
+def test_one_command_takes_the_customer_from_nothing_to_four_services_answering(d):
+    run, applied = d.axe_json("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack), "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert applied["applied"] is True
+    assert applied["health"] == {"frame": 200, "blueprint": 200, "hive": 200, "vault": 200}
+    for path in ("/frame/health/ready", "/health/ready", "/hive/health/ready", "/vault/alive"):
+        assert d.get(path)[0] == 200, path
+    reply = open(applied["reply_file"], encoding="utf-8").read()
+    assert "https://oneshot.axelabs.ai/vault/#/sso" in reply and "ONESHOT" in reply  # T15
+    assert "배포 완료" in reply and "Deployment complete" in reply
+    [line] = d.ship_log.read_text().splitlines()
+    assert f" shipped {CUSTOMER} https://{DOMAIN} frame=v1@" in line and "health=blueprint:200,frame:200,hive:200,vault:200" in line
+    assert applied["ship_log_line"] == line
+    deploys = applied["hosts"][CUSTOMER]["deploys"]
+    assert {s: deploys[s]["action"] for s in ("frame", "blueprint", "hive")} == dict.fromkeys(("frame", "blueprint", "hive"), "release")
+    assert "0" == d.host.ssh("pmset -g | awk '$1 == \"sleep\" {print $2}'").stdout.strip()  # T04 fixed in apply
+
+
+def test_the_same_command_again_changes_nothing(d):
+    before = world(d)
+    run, again = d.axe_json("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack), "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert again["applied"] is False and again["changed"] == 0
+    assert again["health"] == {"frame": 200, "blueprint": 200, "hive": 200, "vault": 200}
+    assert world(d) == before
+    assert len(d.ship_log.read_text().splitlines()) == 1  # nothing shipped, no line
+
+
+def test_ansible_playbook_onboard_check_works_with_the_inventory_plugin(d):
+    run = d.playbook("onboard", "--check", "--diff")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    recap = re.search(rf"^{CUSTOMER}\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0", run.stdout, re.M)
+    assert recap and recap.group(1) == "0", run.stdout[-2000:]
+
+
+def test_no_secret_value_is_left_in_anything_the_runs_wrote(d, lab):
+    import sys
+    sys.path.insert(0, str(ROOT / ".collections"))
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault
+    backend = vault.backend("bw_serve", url=d.settings["AXE_VAULT_URL"])
+    names = sorted(backend.list(CUSTOMER))
+    values = [backend.get(CUSTOMER, service, env) for service, env in names]
+    values += [app["client_secret"] for app in PACK["apps"].values()]  # the pack's, known to the test
+    assert len(names) >= 9 and all(v and len(v) >= 8 for v in values)  # so the search below is not vacuous
+    haystacks = list(d.outputs) + [d.customers.read_text(), d.ship_log.read_text()]
+    for path in (lab.base / "state").rglob("*"):
+        if path.is_file() and "vault" not in path.parts and path.stat().st_size < 20_000_000:
+            haystacks.append(path.read_bytes().decode("utf-8", "replace"))
+    assert len(haystacks) > 20
+    leaks = sorted({v[:6] for v in values for h in haystacks if v in h})
+    assert leaks == []
