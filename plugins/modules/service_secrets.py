@@ -67,7 +67,7 @@ options:
   planned:
     description:
       - What an earlier step of the same check run would have written - C(customers_text), the customers.yaml it
-        would leave, and C(vault), the items (C(service), C(env)) it would create. The RV(planned) result of
+        would leave, and C(vault), the items (C(service), C(env)) it would create. The C(planned) result of
         M(axelabs.onboard.customer_pack_ingest).
       - Honoured in check mode only, so a plan of the whole D-day shows what apply would do after the ingest
         instead of failing on values the ingest has not written yet. Ignored when applying, where the real file

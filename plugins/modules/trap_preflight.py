@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - axelabs.onboard.attributes.INFO_MODULE
   - axelabs.onboard.cloudflare
   - axelabs.onboard.vault
+  - axelabs.onboard.vault.CUSTOMERS_FILE
 options:
   customer:
     description: The customer id.
@@ -93,7 +94,7 @@ managed:
   returned: when the customer's entry was found
   type: bool
 lines:
-  description: The findings as lines, C(TRAP: problem -> next: step).
+  description: "The findings as lines: C(TRAP: problem -> next: step)."
   returned: always
   type: list
   elements: str
