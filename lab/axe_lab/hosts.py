@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commands, images, repos, services, shell
+from . import commands, images, repos, secrets_manager, services, shell
 from .files import atomic_write
 from .config import BASE_IMAGE, INNER_BASE_TAG, INNER_RUNTIME_TAG, INNER_VAULTWARDEN_TAG, SSH_USER, Lab, LabError, host_name, magicdns_name
 
@@ -165,6 +165,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     _ensure_network(lab)
     services.ensure_vault(lab, image)
     services.ensure_cloudflare(lab, image)
+    secrets_manager.ensure(lab, image, services.ensure_container)
     repos.ensure_repos(lab, log)
     repos.ensure_server(lab, image)
     services.write_tools(lab)

@@ -17,7 +17,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from . import shell
+from . import secrets_manager, shell
 from .config import INNER_VAULTWARDEN_TAG, LABEL, Lab, LabError
 from .files import atomic_write
 from .repos import repo_base
@@ -136,11 +136,18 @@ def edge_url(lab: Lab) -> str | None:
 
 
 def seed_vault_token(lab: Lab) -> None:
-    """The operator keeps the Cloudflare token in the vault (trap T09); the lab's operator does too."""
+    """The operator keeps the Cloudflare token in the vault (trap T09); the lab's operator does too, in
+    both backends' vaults (the Secrets Manager's through the real SDK, with the lab's CA)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
-    from ansible_collections.axelabs.onboard.plugins.module_utils import vault
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault, vault_sm
     vault.backend("bw_serve", url=vault_url(lab)).put("operator", "cloudflare", "CLOUDFLARE_API_TOKEN",
                                                        cloudflare_tokens(lab)["full"])
+    secrets_manager.keep_token_in_keychain(lab, bin_dir(lab) / "security")
+    sm = secrets_manager.settings(lab, published)
+    backend = vault_sm.SecretsManagerBackend(
+        api_url=sm["AXE_SM_API_URL"], identity_url=sm["AXE_SM_IDENTITY_URL"], organization_id=sm["AXE_SM_ORGANIZATION_ID"],
+        ca_file=sm["AXE_SM_CA_FILE"], token=secrets_manager.accounts(lab)["tokens"]["operator"])
+    backend.put("operator", "cloudflare", "CLOUDFLARE_API_TOKEN", cloudflare_tokens(lab)["full"])
 
 
 def _answers(url: str | None) -> bool:
@@ -163,6 +170,8 @@ def wait_emulators(lab: Lab) -> None:
     shell.wait_until("the lab vault (bw serve)", lambda: _answers((vault_url(lab) or "") + "/status"),
                      timeout=30, interval=0.2)
     shell.wait_until("the lab Cloudflare API", lambda: _answers((cloudflare_url(lab) or "") + "/user/tokens/verify"),
+                     timeout=30, interval=0.2)
+    shell.wait_until("the lab Secrets Manager (HTTPS)", lambda: secrets_manager.answers(lab, published),
                      timeout=30, interval=0.2)
 
 
@@ -238,4 +247,6 @@ def settings(lab: Lab) -> dict[str, str]:
             "AXE_LAB_ZONE": ZONE, "AXE_LAB_EDGE_URL": edge_url(lab) or "",
             # The product's own settings, pointed at the lab (the token itself is in the vault).
             "CLOUDFLARE_BASE_URL": cloudflare_url(lab) or "", "AXE_CLOUDFLARE_ZONE": ZONE, "AXE_EDGE_URL": edge_url(lab) or "",
-            "AXE_REPO_BASE": repo_base(lab), "AXE_VAULT_IMAGE": INNER_VAULTWARDEN_TAG}
+            "AXE_REPO_BASE": repo_base(lab), "AXE_VAULT_IMAGE": INNER_VAULTWARDEN_TAG,
+            # The secrets_manager backend's (AXE_VAULT_BACKEND=secrets_manager); its token is in the Keychain.
+            **secrets_manager.settings(lab, published)}

@@ -7,6 +7,9 @@ Backends fill the same steps (status, sync, find, write); `backend()` picks one 
   bw_serve  Vaultwarden through the Bitwarden CLI's local REST API (`bw serve`, the Vault
             Management API). A secret is a login item named `axe/{customer}/{service}/{ENV}` in
             the operator organization's collection for the customer, the value in its password.
+  secrets_manager
+            Bitwarden Secrets Manager through the official `bitwarden-sdk` (module_utils/vault_sm.py):
+            a project per customer, a secret keyed by its env name.
 
 Values never appear in an error, a repr or a return value other than `get`'s.
 """
@@ -22,6 +25,7 @@ from ansible.module_utils.six.moves.urllib.parse import urlencode
 from ansible.module_utils.six.moves.urllib.request import Request, build_opener, ProxyHandler
 
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.vault_sm import SecretsManagerBackend
 
 DEFAULT_URL = "http://127.0.0.1:8087"
 DEFAULT_ORGANIZATION = "AXE Labs"
@@ -214,11 +218,15 @@ class BwServeBackend(object):
         return sorted(out)
 
 
-BACKENDS = {"bw_serve": BwServeBackend}
+BACKENDS = {"bw_serve": BwServeBackend, "secrets_manager": SecretsManagerBackend}
 
 
 def backend(name="bw_serve", url=None, organization=None):
+    """The backend `name` (AXE_VAULT_BACKEND). `url` and `organization` are bw serve's; Secrets Manager
+    reads its own settings (AXE_SM_*, module_utils/vault_sm.py)."""
     if name not in BACKENDS:
         raise VaultError("unknown vault backend %r (known: %s)" % (name, ", ".join(sorted(BACKENDS))),
                          next_step="set AXE_VAULT_BACKEND to one of them")
+    if name == "secrets_manager":
+        return SecretsManagerBackend.from_env()
     return BACKENDS[name](url=url, organization=organization)

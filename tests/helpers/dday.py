@@ -72,10 +72,12 @@ class DDay:
 
 
 @contextlib.contextmanager
-def customer_after_onboard(lab, base, customer):
+def customer_after_onboard(lab, base, customer, env=None):
+    """`env`: settings for every command of the customer's (AXE_VAULT_BACKEND=secrets_manager)."""
     lab.host("acme")  # the lab's emulators and git server are up
     with lab.fresh(customer) as host:
         d = DDay(lab, host, base, customer)
+        d.env.update(env or {})
         d.customers.write_text(CUSTOMERS_YAML.replace("acme", customer))
         pack = base / "pack.json"
         pack.write_text(json.dumps(PACK).replace("acme", customer))

@@ -8,7 +8,7 @@
 | runs kept        | AXE_KEEP_RUNS      | 20                                        |
 | collection       | AXE_COLLECTION_DIR | this checkout, else the installed one     |
 | customers file   | AXE_CUSTOMERS_FILE | ~/.axe/customers.yaml                     |
-| vault backend    | AXE_VAULT_BACKEND  | bw_serve                                  |
+| vault backend    | AXE_VAULT_BACKEND  | bw_serve (or secrets_manager)             |
 | vault URL        | AXE_VAULT_URL      | http://127.0.0.1:8087 (`bw serve`)        |
 | vault org        | AXE_VAULT_ORGANIZATION | AXE Labs                              |
 | Bitwarden CLI    | AXE_BW             | bw                                        |
@@ -20,6 +20,7 @@
 | service repos    | AXE_REPO_BASE      | git@github.com:axelabs (as the customer host reaches them) |
 | Vaultwarden image| AXE_VAULT_IMAGE    | docker.io/vaultwarden/server:1.36.0 (the customer's vault, D-ops-28) |
 | Ship Log         | AXE_SHIP_LOG       | $AXE_STATE_DIR/ship-log.txt (one line per shipped D-day) |
+| Secrets Manager  | AXE_SM_API_URL, AXE_SM_IDENTITY_URL, AXE_SM_ORGANIZATION_ID, AXE_SM_CA_FILE | Bitwarden's URLs; the token from BWS_ACCESS_TOKEN or the Keychain |
 
 The settings file holds `NAME=value` lines with the same names (`axe lab up` writes one that
 points at the lab when the operator has none).
@@ -87,6 +88,10 @@ class Settings:
     repo_base: str = "git@github.com:axelabs"
     vault_image: str = "docker.io/vaultwarden/server:1.36.0"
     ship_log: Path | None = None
+    sm_api_url: str = ""
+    sm_identity_url: str = ""
+    sm_organization_id: str = ""
+    sm_ca_file: str = ""
 
     @classmethod
     def load(cls) -> "Settings":
@@ -114,7 +119,10 @@ class Settings:
                    edge_url=values.get("AXE_EDGE_URL") or "",
                    repo_base=values.get("AXE_REPO_BASE") or "git@github.com:axelabs",
                    vault_image=values.get("AXE_VAULT_IMAGE") or "docker.io/vaultwarden/server:1.36.0",
-                   ship_log=Path(values["AXE_SHIP_LOG"]).expanduser() if values.get("AXE_SHIP_LOG") else None)
+                   ship_log=Path(values["AXE_SHIP_LOG"]).expanduser() if values.get("AXE_SHIP_LOG") else None,
+                   sm_api_url=values.get("AXE_SM_API_URL") or "", sm_identity_url=values.get("AXE_SM_IDENTITY_URL") or "",
+                   sm_organization_id=values.get("AXE_SM_ORGANIZATION_ID") or "",
+                   sm_ca_file=values.get("AXE_SM_CA_FILE") or "")
 
     def with_customers_file(self, path: str | None) -> "Settings":
         import dataclasses
@@ -128,7 +136,19 @@ class Settings:
                 "AXE_REPO_BASE": self.repo_base, "AXE_VAULT_IMAGE": self.vault_image,
                 **({"CLOUDFLARE_BASE_URL": self.cloudflare_base_url} if self.cloudflare_base_url else {}),
                 **({"AXE_EDGE_URL": self.edge_url} if self.edge_url else {}),
-                **({"AXE_SSH_CONFIG": str(self.ssh_config)} if self.ssh_config else {})}
+                **({"AXE_SSH_CONFIG": str(self.ssh_config)} if self.ssh_config else {}),
+                **self.secrets_manager_env()}
+
+    def secrets_manager_env(self) -> dict[str, str]:
+        """What the secrets_manager backend reads (module_utils/vault_sm.py); the access token is not among
+        them: it stays in BWS_ACCESS_TOKEN or the Keychain."""
+        values = {"AXE_SM_API_URL": self.sm_api_url, "AXE_SM_IDENTITY_URL": self.sm_identity_url,
+                  "AXE_SM_ORGANIZATION_ID": self.sm_organization_id, "AXE_SM_CA_FILE": self.sm_ca_file,
+                  "AXE_SECURITY": self.security}
+        out = {k: v for k, v in values.items() if v}
+        if self.vault_backend == "secrets_manager":
+            out["AXE_SM_STATE_FILE"] = str(self.state_dir / "secrets-manager.state")
+        return out
 
     @staticmethod
     def default_state_dir() -> Path:

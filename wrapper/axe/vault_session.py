@@ -70,6 +70,28 @@ def find_session(settings: Settings) -> tuple[str, str]:
                    f'-s {KEYCHAIN_SERVICE} -a "$USER" -w   (then paste it at the prompt)')
 
 
+def client(settings: Settings):
+    """The vault backend the settings name, as the wrapper itself uses it (axe secret get)."""
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault, vault_sm
+    if settings.vault_backend == "secrets_manager":
+        return vault_sm.SecretsManagerBackend.from_env(
+            {**os.environ, **settings.secrets_manager_env(), "AXE_STATE_DIR": str(settings.state_dir)})
+    return vault.backend(settings.vault_backend, url=settings.vault_url, organization=settings.vault_organization)
+
+
+def secrets_manager_status(settings: Settings) -> str:
+    """Log in to Bitwarden Secrets Manager as the modules will (same settings), and say how."""
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault_sm
+    backend = client(settings)
+    try:
+        backend.status()
+    except vault_sm.SecretsManagerError as exc:
+        raise AxeError(str(exc)) from exc
+    source = "BWS_ACCESS_TOKEN" if os.environ.get("BWS_ACCESS_TOKEN", "").strip() else \
+        f"the Keychain item {vault_sm.KEYCHAIN_SERVICE}"
+    return f"vault: Bitwarden Secrets Manager at {backend.api_url} (organization {backend.organization_id}, token from {source})"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,6 +116,8 @@ def ensure(settings: Settings) -> tuple[Settings, str]:
     """Settings whose vault_url answers unlocked, and a line saying how."""
     from ansible_collections.axelabs.onboard.plugins.module_utils import vault  # noqa: E402 (collection path)
 
+    if settings.vault_backend == "secrets_manager":
+        return settings, secrets_manager_status(settings)
     bw_version = check_bw_version(settings)
     client = vault.backend(settings.vault_backend, url=settings.vault_url, organization=settings.vault_organization)
     try:

@@ -37,10 +37,11 @@ def get(args) -> int:
     """Prints the value and nothing else (reads need no playbook: nothing changes, nothing is logged)."""
     settings = vault_session.for_command(args, quiet=True)  # the value and nothing else
     from ansible_collections.axelabs.onboard.plugins.module_utils import vault
-    client = vault.backend(settings.vault_backend, url=settings.vault_url, organization=settings.vault_organization)
+    from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+    client = vault_session.client(settings)
     try:
         value = client.get(args.customer, args.service, args.env)
-    except vault.VaultError as exc:
+    except ProductError as exc:
         raise AxeError(str(exc)) from exc
     if value is None:
         raise AxeError(f"{vault.item_name(args.customer, args.service, args.env)} is not in the vault",
