@@ -37,7 +37,10 @@ options:
     choices: [error, empty]
     default: error
   vault_backend:
-    description: The vault backend.
+    description:
+      - The vault backend, C(bw_serve) or C(secrets_manager) (Bitwarden Secrets Manager through C(bitwarden-sdk); its
+        settings come from E(AXE_SM_API_URL), E(AXE_SM_IDENTITY_URL), E(AXE_SM_ORGANIZATION_ID), E(AXE_SM_CA_FILE),
+        its token from E(BWS_ACCESS_TOKEN) or the keychain item C(axe.secrets-manager.token)).
     type: str
     default: bw_serve
     env:

@@ -97,7 +97,7 @@ def read_token(environ=None, security="security"):
         return token
     try:
         read = subprocess.run([security, "find-generic-password", "-s", KEYCHAIN_SERVICE, "-w"],
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return read.stdout.strip() if read.returncode == 0 and read.stdout.strip() else None
