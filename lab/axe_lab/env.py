@@ -37,7 +37,11 @@ def write_operator_config(lab: Lab) -> Path | None:
     path = operator_config_path()
     if path.exists() and not path.read_text().startswith(MARKER):
         return None
-    atomic_write(path, MARKER + "\n" + "".join(f"{k}={shlex.quote(v)}\n" for k, v in settings(lab).items()))
+    from . import customers
+    # The lab's registry (an entry per lab host) is the settings file's, not `axe lab env`'s: tests and
+    # scripts that bring their own customers.yaml export it, and the environment wins over this file.
+    values = {**settings(lab), "AXE_CUSTOMERS_FILE": str(customers.path(lab))}
+    atomic_write(path, MARKER + "\n" + "".join(f"{k}={shlex.quote(v)}\n" for k, v in values.items()))
     return path
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import commands, images, repos, secrets_manager, services, shell
+from . import customers as lab_customers
 from .files import atomic_write
 from .config import BASE_IMAGE, INNER_BASE_TAG, INNER_RUNTIME_TAG, INNER_VAULTWARDEN_TAG, SSH_USER, Lab, LabError, host_name, magicdns_name
 
@@ -169,6 +170,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     repos.ensure_repos(lab, log)
     repos.ensure_server(lab, image)
     services.write_tools(lab)
+    lab_customers.ensure(lab, customers)
     for host in hosts:
         services.set_peer(lab, host)
     before = states(lab)
