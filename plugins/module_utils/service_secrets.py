@@ -91,6 +91,19 @@ def missing(secrets, manifest, in_vault, customer):
     return out
 
 
+def check_needs(vault, customer, service, entry, manifest, secret_specs, env_templates, will_exist=()):
+    """What `service` needs for `customer`, against the vault and customers.yaml: (secrets with `present`,
+    rendered env, env names customers.yaml has no value for, missing secrets as (env, why, next step)).
+    `will_exist`: (owner, env) pairs an earlier step of the same plan writes (check mode)."""
+    secrets = expand(secret_specs, service, customer, [e["id"] for e in entities(entry)])
+    env, env_missing = render_env(env_templates, entry)
+    in_vault = dict((s["env"], (s["owner"], s["env"]) in will_exist or vault.exists(customer, s["owner"], s["env"]))
+                    for s in secrets)
+    for s in secrets:
+        s["present"] = in_vault[s["env"]]
+    return secrets, env, env_missing, missing(secrets, manifest, in_vault, customer)
+
+
 def slots_to_add(secrets, manifest):
     """Generated secrets whose slot the manifest lacks: {owner: [env]} (the deploy writes them)."""
     out = {}

@@ -92,18 +92,16 @@ def cloudflare(client, api_token, name, force_dns):
 def service_values(vault, customer, entry, manifest, definitions, will_exist):
     """T08 and T10: every secret and setting each service needs, missing ones named at once, per service."""
     out = []
-    ids = [e["id"] for e in ss.entities(entry)]
     for service in sorted(definitions):
         definition = definitions[service] or {}
         try:
-            secrets = ss.expand(definition.get("secrets") or [], service, customer, ids)
-            in_vault = dict((s["env"], (s["owner"], s["env"]) in will_exist or vault.exists(customer, s["owner"], s["env"]))
-                            for s in secrets)
-            dummy, env_missing = ss.render_env(definition.get("env") or {}, entry)
+            dummy, dummy2, env_missing, gaps = ss.check_needs(vault, customer, service, entry, manifest,
+                                                              definition.get("secrets") or [],
+                                                              definition.get("env") or {}, will_exist)
         except ProductError as exc:
             out.append(from_error(exc))
             continue
-        for env, why, step in ss.missing(secrets, manifest, in_vault, customer):
+        for env, why, step in gaps:
             out.append(finding("T08", "%s: %s %s" % (service, env, why), step))
         for name in env_missing:
             out.append(finding("T10" if service == "blueprint" else "T08",

@@ -191,15 +191,20 @@ class SecretsManagerBackend(object):
         found = self._call("list secrets", self.client().secrets().list, self.organization_id)
         return list(found.data.data or [])
 
-    def _find(self, customer, service, env):
+    def _in_project(self, customer, key=None):
+        """The customer's secrets (all, or those keyed `key`), read whole: one list call, one get-by-ids."""
         project = self._project_id(customer)
         if project is None:
-            return None
-        ids = [str(s.id) for s in self._identifiers() if s.key == env and project in [str(p) for p in s.project_ids or []]]
+            return []
+        ids = [str(s.id) for s in self._identifiers()
+               if (key is None or s.key == key) and project in [str(p) for p in s.project_ids or []]]
         if not ids:
-            return None
-        found = self._call("read %s" % env, self.client().secrets().get_by_ids, ids)
-        mine = [s for s in (found.data.data or []) if owner_of(s.note) == (customer, service)]
+            return []
+        found = self._call("read %s" % (key or "the secrets of %s" % customer), self.client().secrets().get_by_ids, ids)
+        return list(found.data.data or [])
+
+    def _find(self, customer, service, env):
+        mine = [s for s in self._in_project(customer, env) if owner_of(s.note) == (customer, service)]
         if len(mine) > 1:
             raise SecretsManagerError("the project %s holds %d secrets %s for %s" % (customer, len(mine), env, service),
                                       next_step="delete the duplicates in Bitwarden Secrets Manager, keeping the right one")
@@ -250,15 +255,8 @@ class SecretsManagerBackend(object):
 
     def list(self, customer):
         """[(service, env)] of the customer's secrets, by name only."""
-        project = self._project_id(customer)
-        if project is None:
-            return []
-        ids = [str(s.id) for s in self._identifiers() if project in [str(p) for p in s.project_ids or []]]
-        if not ids:
-            return []
-        found = self._call("read the secrets of %s" % customer, self.client().secrets().get_by_ids, ids)
         out = []
-        for secret in found.data.data or []:
+        for secret in self._in_project(customer):
             owner = owner_of(secret.note)
             if owner and owner[0] == customer:
                 out.append((owner[1], secret.key))

@@ -186,15 +186,10 @@ def main():
     try:
         dummy, entry, manifest = load(path, customer, planned.get("customers_text"))
         ents = ss.entities(entry)
-        secrets = ss.expand(p["secrets"], service, customer, [e["id"] for e in ents])
-        env, env_missing = ss.render_env(p["env"], entry)
         vault = common_args.vault_from(p)
         vault.status()
-        in_vault = dict((s["env"], (s["owner"], s["env"]) in will_exist or vault.exists(customer, s["owner"], s["env"]))
-                        for s in secrets)
-        for s in secrets:
-            s["present"] = in_vault[s["env"]]
-        gaps = ss.missing(secrets, manifest, in_vault, customer)
+        secrets, env, env_missing, gaps = ss.check_needs(vault, customer, service, entry, manifest, p["secrets"],
+                                                         p["env"], will_exist)
         # Settings from customers.yaml belong in the same report: blueprint without its Entra ids is T10.
         gaps += [(name, "no value in customers.yaml for %s" % p["env"][name],
                   "axe customers ingest %s PACK.json --apply (the customer IT's pack carries it)" % customer)
