@@ -25,11 +25,8 @@ def confirm(args, question: str) -> None:
         raise AxeError("not confirmed: nothing was applied", exit_code=1)
 
 
-def show_diffs(result: RunResult, plays: tuple[str, ...] | None = None) -> None:
-    """The diffs of what changed (or would), those of the named plays only when `plays` is given."""
-    for host, task, diff, play in result.diffs:
-        if plays is not None and play not in plays:
-            continue
+def show_diffs(result: RunResult) -> None:
+    for host, task, diff in result.diffs:
         for part in diff if isinstance(diff, list) else [diff]:
             header = part.get("after_header") or part.get("before_header") or task
             before, after = part.get("before", ""), part.get("after", "")

@@ -52,7 +52,7 @@ class RunResult:
     hosts: dict[str, HostResult]
     stats: dict  # host -> what the play published with set_stats under `hosts`
     stdout_tail: str = ""
-    diffs: list = field(default_factory=list)  # (host, task, diff, play) of tasks that changed or would
+    diffs: list = field(default_factory=list)  # (host, task, diff) of tasks that changed or would
     changes: list = field(default_factory=list)  # (play, host, task) of every task that changed or would
     failures: list = field(default_factory=list)  # (play, host, task) of every task that failed the host
 
@@ -64,7 +64,7 @@ class RunResult:
         """Controller plays run on `localhost`; the operator reads the customer's name instead."""
         if old in self.hosts:
             self.hosts[new] = self.hosts.pop(old)
-        self.diffs = [(new if h == old else h, t, d, p) for h, t, d, p in self.diffs]
+        self.diffs = [(new if h == old else h, t, d) for h, t, d in self.diffs]
         self.changes = [(p, new if h == old else h, t) for p, h, t in self.changes]
         self.failures = [(p, new if h == old else h, t) for p, h, t in self.failures]
 
@@ -155,7 +155,7 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
             if kind == "runner_on_ok" and res.get("changed"):
                 changes.append((data.get("play", ""), host, data.get("task", "")))
                 if res.get("diff"):
-                    diffs.append((host, data.get("task", ""), res["diff"], data.get("play", "")))
+                    diffs.append((host, data.get("task", ""), res["diff"]))
             if kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
                 failures.append((data.get("play", ""), host, data.get("task", "")))
             if kind in ("runner_on_failed",) and not data.get("ignore_errors"):
