@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from helpers.lab import ROOT, VENV_BIN
 from helpers.samples import CUSTOMERS_YAML, PACK
@@ -26,14 +29,15 @@ class DDay:
         self.settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
         self.edge = self.settings["AXE_LAB_EDGE_URL"]
         self.outputs: list[str] = []
+        self.since = 0.0  # wait_for_play looks only at events newer than this
 
-    def axe(self, *args, timeout=600):
-        run = self.lab.axe(*args, env=self.env, timeout=timeout)
+    def axe(self, *args, timeout=600, env=None, input_text=None):
+        run = self.lab.axe(*args, env={**self.env, **(env or {})}, timeout=timeout, input_text=input_text)
         self.outputs.append(run.stdout + run.stderr)
         return run
 
-    def axe_json(self, *args, timeout=600):
-        run = self.axe(*args, "--json", timeout=timeout)
+    def axe_json(self, *args, timeout=600, env=None):
+        run = self.axe(*args, "--json", timeout=timeout, env=env)
         try:
             return run, json.loads(run.stdout)
         except ValueError:
@@ -42,17 +46,19 @@ class DDay:
     def deploy(self, service, *extra, apply=True):
         return self.axe_json("deploy", service, self.customer, *(["--apply", "--yes"] if apply else []), *extra)
 
-    def ansible(self, program, *argv):
+    def ansible(self, program, *argv, env=None):
         """ansible-playbook or ansible as plain commands (how AWX would run them), with the lab's settings."""
         env = {**os.environ, **self.settings, **self.env, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-               "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"}
+               "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+               **(env or {})}
         run = subprocess.run([str(VENV_BIN / program), "-i", "inventory/customers.yml", *argv],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         self.outputs.append(run.stdout + run.stderr)
         return run
 
-    def playbook(self, playbook, *extra):
-        return self.ansible("ansible-playbook", f"playbooks/{playbook}.yml", "-e", f"axe_target={self.customer}", *extra)
+    def playbook(self, playbook, *extra, env=None):
+        return self.ansible("ansible-playbook", f"playbooks/{playbook}.yml", "-e", f"axe_target={self.customer}", *extra,
+                            env=env)
 
     def get(self, path, timeout=10):
         req = urllib.request.Request(self.edge + path, headers={"Host": self.domain})
@@ -66,6 +72,28 @@ class DDay:
         status, body = self.get(EXTERNAL[service])
         assert status == 200, (status, body)
         return json.loads(body)["version"]
+
+    def start(self, *args) -> subprocess.Popen:
+        """`axe ARGS` in a session of its own, as an operator's terminal runs it, to be signalled mid-way."""
+        env = {**os.environ, **self.env, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+        return subprocess.Popen([str(VENV_BIN / "axe"), *args], cwd=self.base, env=env, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_for_play(self, label: str, play: str, timeout: float = 300) -> None:
+        """Until a run labelled `label` (its artifacts under runs/*-LABEL-*) has started the play named `play`:
+        ansible-runner writes each event to a file the moment it happens."""
+        runs = Path(os.environ["AXE_STATE_DIR"]) / "runs"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in (e for run in runs.glob(f"*-{label}-*") if re.search(rf"-{label}-[0-9a-f]{{6}}$", run.name)
+                          for e in run.glob("artifacts/*/job_events/*.json")):
+                with contextlib.suppress(OSError, ValueError):
+                    data = json.loads(event.read_text())
+                    if data.get("event") == "playbook_on_play_start" and \
+                            data["event_data"].get("play", "").startswith(play) and event.stat().st_mtime > self.since:
+                        return
+            time.sleep(0.2)
+        raise AssertionError(f"no run {label} started {play!r} in {timeout} s")
 
     def docker(self, command):
         return self.host.ssh(f"PATH=/opt/homebrew/bin:$PATH; {command}").stdout

@@ -10,13 +10,17 @@ left in anything the runs wrote.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import time
 
 import cloudflare
 import pytest
 
 from helpers.dday import DDay
-from helpers.lab import ROOT
+from helpers.lab import ROOT, VENV_BIN
 from helpers.samples import PACK
 
 pytestmark = pytest.mark.lab
@@ -142,6 +146,114 @@ def test_the_same_command_again_changes_nothing(d):
     assert again["health"] == {"frame": 200, "blueprint": 200, "hive": 200, "vault": 200}
     assert world(d) == before
     assert len(d.ship_log.read_text().splitlines()) == 1  # nothing shipped, no line
+
+
+def _shipped(d) -> tuple:
+    """What a D-day that shipped leaves for people: the Ship Log and the reply to customer IT."""
+    reply = d.lab.base / "state" / "replies" / f"{CUSTOMER}-it-reply.md"
+    return d.ship_log.read_text(), reply.stat().st_mtime_ns if reply.exists() else None
+
+
+def test_with_tailscale_down_nothing_runs_nothing_ships_and_t05_is_named(d):
+    before = _shipped(d)
+    down = {"AXE_TAILSCALE": "false"}  # `tailscale status` fails, as with Tailscale stopped
+    run, out = d.axe_json("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack), "--apply", "--yes", env=down)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "T05: `false status --json` failed" in out["error"] and out["applied"] is False
+    assert {outcome for _step, outcome, _what in out["steps"]} == {"not reached"}
+    assert _shipped(d) == before  # no Ship Log line, no reply
+    text = d.axe("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack), "--apply", "--yes", env=down)
+    assert text.returncode == 1 and "T05" in text.stdout and "no change" not in text.stdout
+    for command in (("ping", CUSTOMER), ("vault", "bootstrap", CUSTOMER, "--apply", "--yes"), ("lock", "status", CUSTOMER)):
+        run = d.axe(*command, env=down)
+        assert run.returncode != 0 and "T05" in run.stdout + run.stderr, (command, run.stdout + run.stderr)
+    # Plain ansible-playbook with the repository's ansible.cfg: inventory errors are fatal.
+    plain = d.playbook("ping", env=down)
+    assert plain.returncode != 0 and "T05" in plain.stdout + plain.stderr
+    # And a playbook given no inventory at all fails naming the target instead of matching no host.
+    bare = subprocess.run([str(VENV_BIN / "ansible-playbook"), "playbooks/lock_release.yml", "-e", f"axe_target={CUSTOMER}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")})
+    assert bare.returncode != 0 and "T01: no host in the inventory matches oneshot" in bare.stdout, bare.stdout
+
+
+def _confirmed(d, command: str) -> tuple[int, str]:
+    """Run a printed command exactly as printed, at a terminal, answering its question with y."""
+    import pexpect
+    env = {**os.environ, **d.env, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    child = pexpect.spawn("/bin/sh", ["-c", command], env=env, cwd=str(d.base), encoding="utf-8", timeout=120)
+    if "--apply" in command:
+        child.expect(r"\[y/N\]")
+        child.sendline("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus, child.before
+
+
+def test_a_lock_from_another_machine_is_named_before_the_apply_and_cleared_as_the_advice_says(d):
+    foreign = {"run_id": "20261128T000000-dday-0a1b2c", "holder": "kim@other-laptop", "purpose": f"axe deploy customer {CUSTOMER}",
+               "since": "2026-11-28T00:00:00+0900", "owner": {"machine": "other-laptop/0123456789abcdef", "pid": 4242,
+                                                             "started": "ticks:1"}}
+    d.host.ssh("mkdir -p ~/.axe/lock && cat > ~/.axe/lock/details.json", input_text=json.dumps(foreign))
+    plan = d.axe("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack))
+    assert plan.returncode == 0 and "the host is locked by kim@other-laptop" in plan.stdout, plan.stdout
+    run, out = d.axe_json("deploy", "frame", CUSTOMER, "--ref", "v2", "--apply", "--yes")
+    assert run.returncode == 1
+    messages = "\n".join(out["hosts"][CUSTOMER]["messages"])
+    assert "kim@other-laptop" in messages and "pid 4242 on other-laptop/0123456789abcdef" in messages, messages
+    run, status = d.axe_json("lock", "status", CUSTOMER)
+    assert status["hosts"][CUSTOMER]["lock"]["held"] is True and status["hosts"][CUSTOMER]["lock"]["stale"] is False
+    # Every piece of advice about the lock, run exactly as printed.
+    advice = re.findall(r"axe lock (?:status|release) [a-z0-9-]+(?: --apply)?", messages)
+    assert advice == [f"axe lock status {CUSTOMER}", f"axe lock release {CUSTOMER} --apply"], messages
+    for command in advice:
+        code, output = _confirmed(d, command)
+        assert code == 0 and "kim@other-laptop" in output, output
+    run, status = d.axe_json("lock", "status", CUSTOMER)
+    assert status["hosts"][CUSTOMER]["lock"]["held"] is False
+    run, out = d.axe_json("deploy", "frame", CUSTOMER, "--ref", "v2", "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert d.version("frame") == "2.0.0"
+
+
+def _left_running(d) -> list[str]:
+    return [line for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+            if "ansible-playbook" in line and f"inventory/{CUSTOMER}.customers.yml" in line]
+
+
+@pytest.mark.parametrize("signum, play, exit_code", [
+    (signal.SIGINT, "Deploy to the customer's Mac mini - frame", 130),   # Ctrl-C in the D-day's apply
+    (signal.SIGTERM, "Deploy to the customer's Mac mini - frame", 143),
+])
+def test_a_signal_mid_apply_stops_the_run_says_interrupted_and_the_same_command_converges(d, signum, play, exit_code):
+    if signum == signal.SIGTERM:  # give the D-day something to do again
+        assert d.deploy("frame", "--ref", "v2")[0].returncode == 0
+    before = _shipped(d)
+    d.since = time.time()
+    command = ("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack), "--apply", "--yes", "--json")
+    proc = d.start(*command)
+    d.wait_for_play("dday", play)
+    time.sleep(2)  # into the step: it is changing the host
+    os.kill(proc.pid, signum)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == exit_code, out + err
+    result = json.loads(out)
+    assert result["interrupted"] is True and result["mode"] == "apply"
+    outcomes = {step: outcome for step, outcome, _what in result["steps"]}
+    assert outcomes["frame"] == "interrupted"
+    assert [outcomes[s] for s in ("blueprint", "hive", "vault", "health")] == ["not reached"] * 4
+    assert "no change" not in [outcomes[s] for s in ("frame", "blueprint", "hive", "vault", "health")]
+    deadline = time.monotonic() + 20
+    while _left_running(d) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _left_running(d) == []  # the Ansible run stopped with axe
+    assert _shipped(d) == before
+    # The same command again: it takes over the lock this run left (its holder is provably gone) and converges.
+    run, again = d.axe_json(*command[:-1])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert again["health"] == {"frame": 200, "blueprint": 200, "hive": 200, "vault": 200}
+    assert d.version("frame") == "1.0.0"
+    assert d.axe_json("lock", "status", CUSTOMER)[1]["hosts"][CUSTOMER]["lock"]["held"] is False
 
 
 def test_ansible_playbook_onboard_check_works_with_the_inventory_plugin(d):

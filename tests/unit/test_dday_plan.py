@@ -19,10 +19,15 @@ DEPLOYS = {"frame": {"service": "frame", "ref": "v1", "commit": "dfc12efd98e5aa"
            "vault": {"service": "vault", "image": "docker.io/vaultwarden/server:1.36.0"}}
 
 
-def result(changes=(), failures=(), stats=None, status="changed"):
-    return RunResult(playbook="axelabs.onboard.onboard", rc=1 if failures else 0, status="failed" if failures else "successful",
+ALL_PLAYS = [prefix for _step, prefix in dday.STEPS]
+
+
+def result(changes=(), failures=(), stats=None, status="changed", plays=ALL_PLAYS, interrupted=0, rc=None):
+    return RunResult(playbook="axelabs.onboard.onboard", rc=(1 if failures else 0) if rc is None else rc,
+                     status="failed" if failures else "successful",
                      artifact_dir=Path("/tmp/run"), seconds=1.0, hosts={"acme": HostResult(changed=1)},
-                     stats={"acme": stats or {}}, changes=list(changes), failures=list(failures))
+                     stats={"acme": stats or {}}, changes=list(changes), failures=list(failures), plays=list(plays),
+                     interrupted=interrupted)
 
 
 def test_every_play_of_the_umbrella_maps_to_its_step():
@@ -69,6 +74,30 @@ def test_a_failed_step_is_marked_and_the_later_ones_not_reached():
     outcomes = [outcome for _step, outcome, _what in dday.step_report(run, "acme", planning=False)]
     assert outcomes == ["no change", "no change", "changed", "no change", "failed", "not reached", "not reached",
                         "not reached"]
+
+
+def test_an_interrupted_run_marks_its_step_and_never_says_no_change_for_what_it_did_not_reach():
+    run = result(changes=[("Step 1 - ingest", "controller", "Ingest the pack")],
+                 plays=ALL_PLAYS[:3], interrupted=2, rc=1)
+    outcomes = [outcome for _step, outcome, _what in dday.step_report(run, "acme", planning=False)]
+    assert outcomes == ["changed", "no change", "interrupted"] + ["not reached"] * 5
+
+
+def test_a_run_that_stopped_before_any_play_reached_nothing():
+    # An inventory that failed to parse (Tailscale down, T05): ansible-playbook ends before the first play.
+    run = result(plays=[], rc=1)
+    assert {outcome for _step, outcome, _what in dday.step_report(run, "acme", planning=True)} == {"not reached"}
+
+
+@pytest.mark.parametrize("health, ok", [
+    (HEALTH, True),
+    ({}, False),                                               # no proof at all: never shipped
+    ({"frame": 200, "blueprint": 200, "hive": 200}, False),    # the vault was not checked
+    ({**HEALTH, "hive": 502}, False),
+    ({"cloudflared": 200}, True),                              # a sovereignty customer: its tunnel only (T24)
+])
+def test_only_a_run_that_saw_every_service_answer_200_ships(health, ok):
+    assert dday.proven({"health": health})[0] is ok
 
 
 def test_the_ship_log_line_is_one_line_with_what_is_live_and_the_proof():

@@ -5,8 +5,8 @@ import argparse
 import sys
 import time
 
-from . import __version__, journal, report
-from .commands import customers, deploy, health, lab, onboard, ping, secret, vault
+from . import __version__, interrupt, journal, private_files, report
+from .commands import customers, deploy, health, lab, lock, onboard, ping, secret, vault
 from .errors import AxeError
 from .settings import Settings
 
@@ -19,7 +19,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"axe {__version__}")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of tables")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (customers, secret, onboard, deploy, vault, health, ping, lab):
+    for module in (customers, secret, onboard, deploy, vault, health, ping, lock, lab):
         module.register(sub)
     return p
 
@@ -33,13 +33,16 @@ def main(argv: list[str] | None = None) -> int:
         args_in.remove("--json")
     args = p.parse_args(args_in)
     args.json = args.json or json_flag
+    interrupt.install()
     started = time.monotonic()
     code = 1
+    state_dir = _state_dir()
     try:
+        private_files.sweep(state_dir)  # what a run killed with SIGKILL left behind
         code = _dispatch(args)
         return code
     finally:
-        journal.record(_state_dir(), ["axe", *args_in], code, time.monotonic() - started)
+        journal.record(state_dir, ["axe", *args_in], code, time.monotonic() - started)
 
 
 def _state_dir():
@@ -51,16 +54,35 @@ def _state_dir():
 
 def _dispatch(args) -> int:
     try:
-        return args.func(args)
+        code = args.func(args)
+        interrupt.check()  # a signal that came while a run was winding down
+        return code
+    except interrupt.Interrupted as exc:
+        _interrupted(args, exc)
+        return exc.exit_code
     except AxeError as exc:
         if args.json:
             report.emit_json({"ok": 0, "changed": 0, "failed": 1, "hosts": {}, "error": exc.message,
                               "next": exc.next_step})
         report.err.print(f"[red]error:[/red] {exc}")
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before axe's own handler was installed
         report.err.print("[red]interrupted[/red]")
         return 130
+
+
+def _interrupted(args, exc: interrupt.Interrupted) -> None:
+    """The one way every command reports an interruption: what the run reached, never "ok" or "no change"."""
+    result = exc.result
+    if args.json:
+        payload = report.as_json(result, exc.extra) if result else {"ok": 0, "changed": 0, "failed": 0, "hosts": {}}
+        payload.update(interrupted=True, signal=interrupt.NAMES.get(exc.signum, exc.signum), error=exc.message,
+                       next=exc.next_step)
+        report.emit_json(payload)
+        return
+    if result is not None and not exc.extra.get("reported"):
+        report.summary(result, f"{getattr(args, 'command', 'axe')}: interrupted")
+    report.err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
 
 
 if __name__ == "__main__":

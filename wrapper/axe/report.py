@@ -14,7 +14,8 @@ from .runner import RunResult
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
-STYLE = {"ok": "green", "changed": "yellow", "failed": "red", "unreachable": "red", "skipped": "dim"}
+STYLE = {"ok": "green", "changed": "yellow", "failed": "red", "unreachable": "red", "skipped": "dim",
+         "interrupted": "red"}
 
 
 class Progress:
@@ -51,8 +52,11 @@ def as_json(result: RunResult, extra: dict | None = None) -> dict:
         hosts[name] = {"status": h.status, "ok": h.ok, "changed": h.changed, "failed": h.failed,
                        "unreachable": h.unreachable, "messages": h.messages, "warnings": h.warnings,
                        **(result.stats.get(name) or {})}
-    return {**result.totals(), "hosts": hosts, "playbook": result.playbook, "seconds": round(result.seconds, 2),
-            "artifacts": str(result.artifact_dir), **(extra or {})}
+    payload = {**result.totals(), "hosts": hosts, "playbook": result.playbook, "seconds": round(result.seconds, 2),
+               "artifacts": str(result.artifact_dir), "interrupted": bool(result.interrupted), **(extra or {})}
+    if result.failed and not result.hosts and not result.interrupted:
+        payload.setdefault("error", result.early_error())
+    return payload
 
 
 def summary(result: RunResult, title: str, details=None) -> None:
@@ -73,15 +77,20 @@ def summary(result: RunResult, title: str, details=None) -> None:
             detail = "\n".join([detail] + [f"[yellow]warning:[/yellow] {w}" for w in h.warnings]).strip()
         table.add_row(name, f"[{STYLE[h.status]}]{h.status}[/]", str(h.ok), str(h.changed),
                       str(h.failed + h.unreachable), detail)
-    out.print(table)
+    if result.hosts:
+        out.print(table)
+    else:
+        out.print(title, soft_wrap=True)
     for name, h in sorted(result.hosts.items()):
         for message in h.messages:
             out.print(f"{name}: {message}", soft_wrap=True, markup=False, highlight=False)
     t = result.totals()
-    out.print(f"{t['ok']} ok, {t['changed']} changed, {t['failed']} failed in {result.seconds:.1f}s "
+    interrupted = f", {t['interrupted']} interrupted" if result.interrupted else ""
+    out.print(f"{t['ok']} ok, {t['changed']} changed, {t['failed']} failed{interrupted} in {result.seconds:.1f}s "
               f"(artifacts: {result.artifact_dir})", soft_wrap=True)
-    if result.rc != 0 and not result.hosts:
-        out.print(f"[red]ansible-playbook failed before reaching any host (rc={result.rc}):[/red]\n{result.stdout_tail}")
+    if result.failed and not result.hosts and not result.interrupted:
+        out.print(f"[red]ansible-playbook stopped before reaching any host (rc={result.rc}):[/red]", soft_wrap=True)
+        out.print(result.early_error(), soft_wrap=True, markup=False, highlight=False)
 
 
 def finish(result: RunResult, json_out: bool, title: str, details=None, extra: dict | None = None) -> int:

@@ -8,8 +8,11 @@ unless a play asks for them.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import signal
 import sys
 import time
 import uuid
@@ -17,10 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import interrupt
 from .errors import AxeError
 from .settings import Settings
 
 COLLECTION = "axelabs.onboard"
+TARGET_PLAY = "Check the run's target resolves to customer hosts"  # playbooks/target.yml: bookkeeping on localhost
+TRAP_REASON = re.compile(r"^T\d\d: ")  # a reason the product gives starts with its trap id (traps.md)
 
 
 @dataclass
@@ -30,11 +36,14 @@ class HostResult:
     failed: int = 0
     unreachable: int = 0
     skipped: int = 0
+    interrupted: bool = False
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
         if self.unreachable:
             return "unreachable"
         if self.failed:
@@ -55,10 +64,20 @@ class RunResult:
     diffs: list = field(default_factory=list)  # (host, task, diff) of tasks that changed or would
     changes: list = field(default_factory=list)  # (play, host, task) of every task that changed or would
     failures: list = field(default_factory=list)  # (play, host, task) of every task that failed the host
+    plays: list = field(default_factory=list)  # the plays started, in order
+    interrupted: int = 0  # the signal that stopped the run (0: it ran to its end)
 
     @property
     def failed(self) -> bool:
-        return self.rc != 0 or any(h.status in ("failed", "unreachable") for h in self.hosts.values())
+        return self.rc != 0 or self.interrupted != 0 or any(
+            h.status in ("failed", "unreachable") for h in self.hosts.values())
+
+    def early_error(self) -> str:
+        """Why ansible-playbook stopped before any host ran a task (an inventory that failed to parse, a
+        playbook error): the trap-coded reasons and ERROR lines it printed, each once."""
+        lines = [line.strip() for line in self.stdout_tail.splitlines()]
+        keep = [line for line in lines if TRAP_REASON.match(line) or line.startswith(("ERROR", "[ERROR]"))]
+        return "\n".join(dict.fromkeys(keep)) or self.stdout_tail.strip()
 
     def rename_host(self, old: str, new: str) -> None:
         """Controller plays run on `localhost`; the operator reads the customer's name instead."""
@@ -73,6 +92,8 @@ class RunResult:
             "ok": sum(1 for h in self.hosts.values() if h.status == "ok"),
             "changed": sum(1 for h in self.hosts.values() if h.status == "changed"),
             "failed": sum(1 for h in self.hosts.values() if h.status in ("failed", "unreachable")),
+            **({"interrupted": sum(1 for h in self.hosts.values() if h.status == "interrupted")}
+               if self.interrupted else {}),
         }
 
 
@@ -109,6 +130,12 @@ def ansible_env(settings: Settings) -> dict[str, str]:
         "ANSIBLE_LOCAL_TEMP": str(settings.state_dir / "tmp"),
         "ANSIBLE_FORKS": "20",
         "ANSIBLE_INVENTORY_ENABLED": "axelabs.onboard.customers,host_list,script,auto,yaml,ini,toml",
+        # An inventory source that fails (customers.yaml unreadable, Tailscale down: T05) fails the run;
+        # a warning would let every play match no host and the run end "ok" having done nothing.
+        "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True",
+        # ansible-playbook ends itself when axe is gone, even killed with SIGKILL (plugins/callback/tether.py).
+        "ANSIBLE_CALLBACKS_ENABLED": "axelabs.onboard.tether",
+        "AXE_CLI": "1",  # advice printed by plugins names axe's commands (module_utils/lock_owner.py)
         **settings.product_env(),
     }
 
@@ -143,12 +170,21 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
     diffs: list = []
     changes: list = []
     failures: list = []
+    plays: list = []
+    playbook_pid: list[int] = []
+    acting: set = set()  # hosts that did more than the target check
 
     def handler(event: dict) -> bool:
         data = event.get("event_data", {})
         host = data.get("host")
         kind = event.get("event", "")
+        if kind == "playbook_on_start" and event.get("pid"):
+            playbook_pid.append(int(event["pid"]))
+        if kind == "playbook_on_play_start":
+            plays.append(data.get("play", ""))
         if host and kind.startswith("runner_on_"):
+            if not data.get("play", "").startswith(TARGET_PLAY) or kind not in ("runner_on_ok", "runner_on_skipped", "runner_on_start"):
+                acting.add(host)
             result = hosts.setdefault(host, HostResult())
             res = data.get("res") or {}
             result.warnings.extend(w for w in res.get("warnings") or [] if w not in result.warnings)
@@ -177,28 +213,54 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
             on_event(event)
         return True
 
+    stopping: dict = {}
+
+    def cancel() -> bool:
+        """Polled by ansible-runner while the run goes on: on a signal, end ansible-playbook gracefully
+        (SIGTERM reaches its workers and their SSH); only one that has not ended 15 s later is killed."""
+        if not interrupt.received():
+            return False
+        if not stopping:
+            stopping["at"] = time.monotonic()
+            if playbook_pid:
+                with contextlib.suppress(OSError):
+                    os.kill(playbook_pid[0], signal.SIGTERM)
+                return False
+            return True  # not started yet: nothing on a host to wind down
+        return time.monotonic() - stopping["at"] > 15
+
     started = time.monotonic()
-    runner = ansible_runner.run(
-        private_data_dir=str(private),
-        playbook=fqcn,
-        inventory=inventory,
-        extravars=extravars or {},
-        envvars=ansible_env(settings),
-        cmdline=" ".join(cmdline) or None,
-        limit=limit,
-        quiet=True,
-        event_handler=handler,
-        suppress_env_files=True,
-        settings={"suppress_ansible_output": True},
-    )
+    with interrupt.deferred():
+        runner = ansible_runner.run(
+            private_data_dir=str(private),
+            playbook=fqcn,
+            inventory=inventory,
+            extravars={"axe_run_id": ident, **(extravars or {})},
+            envvars=ansible_env(settings),
+            cmdline=" ".join(cmdline) or None,
+            limit=limit,
+            quiet=True,
+            event_handler=handler,
+            cancel_callback=cancel,
+            suppress_env_files=True,
+            settings={"suppress_ansible_output": True, "pexpect_timeout": 0.5},
+        )
     seconds = time.monotonic() - started
     tail = ""
-    if runner.rc != 0:
+    if runner.rc != 0 or interrupt.received():
         try:
-            tail = "\n".join(runner.stdout.read().splitlines()[-15:])
+            tail = "\n".join(runner.stdout.read().splitlines()[-40:])
         except Exception:  # the stdout file may be missing when ansible never started
             tail = ""
     prune_runs(settings.runs_dir, settings.keep_runs)
-    return RunResult(playbook=fqcn, rc=runner.rc, status=runner.status, artifact_dir=private,
-                     seconds=seconds, hosts=hosts, stats=stats, stdout_tail=tail, diffs=diffs,
-                     changes=changes, failures=failures)
+    for name in [h for h in hosts if h not in acting]:
+        del hosts[name]  # localhost checked the target and did nothing else: not a host the operator asked about
+    if interrupt.received():
+        for host_result in hosts.values():
+            host_result.interrupted = True  # no recap came: what each host did past its last event is unknown
+    result = RunResult(playbook=fqcn, rc=runner.rc if isinstance(runner.rc, int) else 1, status=runner.status,
+                       artifact_dir=private, seconds=seconds, hosts=hosts, stats=stats, stdout_tail=tail, diffs=diffs,
+                       changes=changes, failures=failures, plays=plays, interrupted=interrupt.received())
+    if result.interrupted:
+        raise interrupt.Interrupted(result.interrupted, result)
+    return result

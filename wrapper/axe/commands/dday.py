@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import apply_flow, collection, inventory, report, shipped, vault_session
+from .. import apply_flow, collection, interrupt, inventory, report, shipped, vault_session
 from ..errors import AxeError
 from ..runner import RunResult, run_playbook
 from ..settings import Settings
@@ -48,6 +48,10 @@ def step_report(result: RunResult, customer: str, planning: bool) -> list[tuple[
         if step and task not in changed.setdefault(step, []):
             changed[step].append(task)
     failed_steps = [step_of(play) for play, _host, _task in result.failures]
+    started = [step for step in (step_of(play) for play in result.plays) if step]
+    if result.interrupted:
+        # The step whose play ran last is where the run stopped; nothing after it ran.
+        failed_steps = started[-1:] or [STEPS[0][0]]
     failed_at = next((i for i, (step, _p) in enumerate(STEPS) if step in failed_steps), len(STEPS))
     sovereign = set((stats.get("health") or {}).keys()) == {"cloudflared"}
     ingest_pending = planning and "ingest" in changed
@@ -77,8 +81,9 @@ def step_report(result: RunResult, customer: str, planning: bool) -> list[tuple[
         if tasks:
             what.append(("would change: " if planning else "changed: ") + "; ".join(tasks))
         if index == failed_at:
-            outcome = "failed"
-        elif index > failed_at:
+            outcome = "interrupted" if result.interrupted else "failed"
+        elif index > failed_at or step not in started:
+            # A step whose play never started did nothing: never "no change" (an inventory that failed, a stop).
             outcome, what = "not reached", []
         elif tasks:
             outcome = "would change" if planning else "changed"
@@ -95,7 +100,8 @@ def print_plan(result: RunResult, customer: str, title: str, planning: bool) -> 
     table.add_column("step")
     table.add_column("result")
     table.add_column("what")
-    style = {"would change": "yellow", "changed": "yellow", "no change": "green", "failed": "red", "not reached": "dim"}
+    style = {"would change": "yellow", "changed": "yellow", "no change": "green", "failed": "red", "not reached": "dim",
+             "interrupted": "red"}
     for number, (step, outcome, what) in enumerate(step_report(result, customer, planning), 1):
         table.add_row(str(number), step, f"[{style.get(outcome, 'white')}]{outcome}[/]", what)
     report.out.print(table)
@@ -107,11 +113,31 @@ def _customer_entry(settings: Settings, customer: str) -> dict:
     return plain(CustomersFile(str(settings.customers_file)).load().entry(customer))
 
 
+def proven(stats: dict) -> tuple[bool, str]:
+    """Did this run itself see every service answer 200 from outside? (pure) An empty or partial health
+    never ships: no Ship Log line and no reply without it."""
+    health = stats.get("health") or {}
+    sovereign = set(health) == {"cloudflared"}
+    wanted = ("cloudflared",) if sovereign else ("frame", "blueprint", "hive", "vault")
+    missing = [s for s in wanted if s not in health]
+    failing = [f"{s} {health[s] or 'no answer'}" for s in wanted if s in health and health[s] != 200]
+    if missing:
+        return False, "this run did not check " + ", ".join(missing) + " from outside"
+    if failing:
+        return False, "not every service answers 200 from outside: " + ", ".join(failing)
+    return True, ""
+
+
 def _finish(args, settings: Settings, result: RunResult, applied: bool) -> int:
     """After a successful run: the proof, the Ship Log (when something shipped), the reply to customer IT."""
     customer = args.customer
     stats = result.stats.get(customer) or {}
     health = stats.get("health") or {}
+    ok, why = proven(stats)
+    if not ok:
+        raise AxeError(f"{why}: nothing shipped, no Ship Log line and no reply to customer IT were written",
+                       f"axe health {customer} shows the host's side; then run the same command again",
+                       exit_code=1)
     entry = _customer_entry(settings, customer)
     reply = Path(args.reply_file).expanduser() if args.reply_file else \
         settings.state_dir / "replies" / f"{customer}-it-reply.md"
@@ -125,6 +151,7 @@ def _finish(args, settings: Settings, result: RunResult, applied: bool) -> int:
         shipped.append_line(ship_log, line)
     if args.json:
         report.emit_json(report.as_json(result, {"mode": "apply", "applied": applied, "health": health,
+                                                 "steps": step_report(result, customer, False),
                                                  "reply_file": str(reply), "ship_log": str(ship_log),
                                                  "ship_log_line": line}))
         return 0
@@ -133,6 +160,31 @@ def _finish(args, settings: Settings, result: RunResult, applied: bool) -> int:
     report.out.print(f"Ship Log: {ship_log} " + ("(one line added)" if line else "(nothing shipped, no line added)"),
                      soft_wrap=True)
     return 0
+
+
+def _run(settings: Settings, source: str, extravars: dict, customer: str, *, check: bool, json_out: bool,
+         progress) -> RunResult:
+    """One pass of onboard.yml; an interrupted pass shows its steps (interrupted, not reached) before it stops."""
+    mode = "plan" if check else "apply"
+    try:
+        result = run_playbook(settings, "onboard", source, check=check, diff=True, extravars=extravars,
+                              label="dday-check" if check else "dday", on_event=progress)
+    except interrupt.Interrupted as exc:
+        exc.result.rename_host("localhost", CONTROLLER)
+        steps = step_report(exc.result, customer, check)
+        if not json_out:
+            print_plan(exc.result, customer, f"axe deploy customer {customer}: {mode} interrupted", planning=check)
+            report.summary(exc.result, f"axe deploy customer {customer}: {mode} interrupted")
+        exc.extra.update(mode=mode, applied=not check, steps=steps, reported=True)
+        raise
+    result.rename_host("localhost", CONTROLLER)
+    return result
+
+
+def _warnings(result: RunResult) -> None:
+    for host, h in sorted(result.hosts.items()):
+        for warning in h.warnings:
+            report.out.print(f"[yellow]warning:[/yellow] {host}: {warning}", soft_wrap=True)
 
 
 def run(args) -> int:
@@ -149,12 +201,11 @@ def run(args) -> int:
         extravars["pack"] = pack  # the path only: the module reads the pack on the controller, values never travel as vars
     title = f"axe deploy customer {args.customer}"
     progress = report.Progress(not args.json)
-    plan = run_playbook(settings, "onboard", source, check=True, diff=True, extravars=extravars,
-                        label="dday-check", on_event=progress)
-    plan.rename_host("localhost", CONTROLLER)
+    plan = _run(settings, source, extravars, args.customer, check=True, json_out=args.json, progress=progress)
     if not args.json:
         apply_flow.show_diffs(plan)
         print_plan(plan, args.customer, f"{title}: plan (check mode, nothing changed)", planning=True)
+        _warnings(plan)  # a lock another run holds is named here, before the apply starts
         if plan.failed:
             report.summary(plan, f"{title}: the plan stopped", None)
     if plan.failed:
@@ -171,16 +222,11 @@ def run(args) -> int:
             report.out.print("dry run: nothing was changed. Run again with --apply to apply this plan.")
         return 0
     if not would_change:
-        if not args.json:
+        if not args.json and proven(plan.stats.get(args.customer) or {})[0]:
             report.out.print("nothing to change: the customer is as the D-day wants it.")
-        health = (plan.stats.get(args.customer) or {}).get("health") or {}
-        if any(code != 200 for code in health.values()):
-            raise AxeError(f"nothing to change, yet not every service answers 200 from outside: {health}",
-                           f"axe health {args.customer} shows the host's side")
         return _finish(args, settings, plan, applied=False)
     apply_flow.confirm(args, "Apply this plan?")
-    applied = run_playbook(settings, "onboard", source, diff=True, extravars=extravars, label="dday", on_event=progress)
-    applied.rename_host("localhost", CONTROLLER)
+    applied = _run(settings, source, extravars, args.customer, check=False, json_out=args.json, progress=progress)
     if not args.json:
         print_plan(applied, args.customer, f"{title}: applied", planning=False)
     if applied.failed:

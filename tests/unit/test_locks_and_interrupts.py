@@ -1,0 +1,81 @@
+"""The truth under faults, without a host: whose deploy lock is provably stale, the interrupt's bookkeeping,
+and the private files an axe killed with SIGKILL leaves behind."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from axe import interrupt, private_files
+from ansible_collections.axelabs.onboard.plugins.module_utils import lock_owner
+
+
+def test_a_lock_whose_holder_runs_here_is_not_stale():
+    details = {"run_id": "r1", "owner": lock_owner.owner(os.getpid())}
+    assert lock_owner.stale_reason(details) == ""
+
+
+def test_a_lock_whose_holder_ended_on_this_machine_is_provably_stale():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    details = {"run_id": "r1", "owner": lock_owner.owner(child.pid)}
+    child.wait()
+    assert "no longer runs" in lock_owner.stale_reason(details)
+
+
+def test_a_reused_pid_does_not_make_a_dead_holder_alive():
+    # The pid runs, but as another process than the one that took the lock (its start time differs).
+    details = {"run_id": "r1", "owner": {**lock_owner.owner(os.getpid()), "started": "ticks:1"}}
+    assert lock_owner.stale_reason(details) != ""
+
+
+@pytest.mark.parametrize("owner", [
+    {"machine": "other-laptop/0123456789abcdef", "pid": 999999, "started": "ticks:1"},  # another machine: never
+    {},                                                                                # a lock from before owners
+])
+def test_a_lock_from_elsewhere_or_without_an_owner_is_never_called_stale(owner):
+    assert lock_owner.stale_reason({"run_id": "r1", "owner": owner}) == ""
+
+
+def test_the_advice_names_the_customer_and_the_command_for_who_runs():
+    assert lock_owner.release_advice("acme", True) == \
+        "axe lock status acme; if its holder is gone: axe lock release acme --apply"
+    plain = lock_owner.release_advice("acme", False)
+    assert plain.startswith("ansible-playbook axelabs.onboard.lock_release -i inventory/customers.yml -e axe_target=acme")
+
+
+def test_private_files_of_an_axe_that_is_gone_are_swept_and_live_ones_kept(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    dead = tmp / f"axe-{child.pid}-secret-abc"
+    mine = tmp / f"axe-{os.getpid()}-secret-def"
+    other = tmp / "ansible-local-1234abc"
+    for path in (dead, mine, other):
+        path.write_text("x")
+    assert private_files.sweep(tmp_path) == [dead.name]
+    assert not dead.exists() and mine.exists() and other.exists()
+
+
+def test_a_private_file_is_mode_600_named_by_its_owner_and_gone_after(tmp_path):
+    with private_files.private_file(tmp_path, "pack-", "s3cret") as path:
+        assert os.path.basename(path).startswith(f"axe-{os.getpid()}-pack-")
+        assert os.stat(path).st_mode & 0o777 == 0o600
+    assert not os.path.exists(path)
+
+
+def test_a_signal_during_a_run_is_deferred_and_outside_one_raises_with_its_exit_code(monkeypatch):
+    monkeypatch.setattr(interrupt, "_received", [])
+    with interrupt.deferred():
+        interrupt._handler(signal.SIGTERM, None)  # marks only: the run winds down first
+        assert interrupt.received() == signal.SIGTERM
+    with pytest.raises(interrupt.Interrupted) as caught:
+        interrupt.check()
+    assert caught.value.exit_code == 143 and "SIGTERM" in caught.value.message
+    monkeypatch.setattr(interrupt, "_received", [])
+    with pytest.raises(interrupt.Interrupted) as caught:
+        interrupt._handler(signal.SIGINT, None)
+    assert caught.value.exit_code == 130
