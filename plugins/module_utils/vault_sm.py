@@ -90,11 +90,20 @@ def explain(error_text, where):
 
 
 def read_token(environ=None, security="security"):
-    """The access token: BWS_ACCESS_TOKEN, else the keychain item. None when neither has one."""
+    """The access token: BWS_ACCESS_TOKEN, else the private file axe hands a run (AXE_SM_TOKEN_FILE, so the
+    token is in no run's environment), else the keychain item. None when none has one."""
     environ = os.environ if environ is None else environ
     token = (environ.get("BWS_ACCESS_TOKEN") or "").strip()
     if token:
         return token
+    if environ.get("AXE_SM_TOKEN_FILE"):
+        try:
+            with open(environ["AXE_SM_TOKEN_FILE"]) as fh:
+                token = fh.read().strip()
+        except (IOError, OSError):
+            token = ""
+        if token:
+            return token
     try:
         read = subprocess.run([security, "find-generic-password", "-s", KEYCHAIN_SERVICE, "-w"],
                               capture_output=True, text=True, timeout=30, check=False)

@@ -27,6 +27,9 @@ pytestmark = pytest.mark.lab
 
 CUSTOMER = "oneshot"
 DOMAIN = f"{CUSTOMER}.axelabs.ai"
+ENV_MARKERS = {"BW_SESSION": "leakmarker-bw-session-0001", "BWS_ACCESS_TOKEN": "leakmarker-bws-token-0002",
+               "CLOUDFLARE_API_TOKEN": "leakmarker-cf-token-0003", "ACME_DB_PASSWORD": "leakmarker-password-0004",
+               "SOME_SIGNING_KEY": "leakmarker-signing-key-0005", "PUSH_SECRET": "leakmarker-secret-0006"}
 STEPS = ["ingest", "preflight", "cloudflared", "frame", "blueprint", "hive", "vault", "health"]
 
 
@@ -40,6 +43,8 @@ def d(lab, tmp_path_factory):
         d.pack.write_text(json.dumps(PACK).replace("acme", CUSTOMER))
         d.ship_log = base / "ship-log.txt"
         d.env["AXE_SHIP_LOG"] = str(d.ship_log)
+        # Secret-bearing variables in the operator's shell: none may reach anything a run leaves on disk.
+        d.env.update(ENV_MARKERS)
         d.sdk = cloudflare.Cloudflare(api_token=d.settings["AXE_LAB_CLOUDFLARE_TOKEN"],
                                       base_url=d.settings["AXE_LAB_CLOUDFLARE_URL"])
         d.zone = next(iter(d.sdk.zones.list(name="axelabs.ai")))
@@ -271,6 +276,7 @@ def test_no_secret_value_is_left_in_anything_the_runs_wrote(d, lab):
     names = sorted(backend.list(CUSTOMER))
     values = [backend.get(CUSTOMER, service, env) for service, env in names]
     values += [app["client_secret"] for app in PACK["apps"].values()]  # the pack's, known to the test
+    values += list(ENV_MARKERS.values())  # the operator's secret-bearing environment
     assert len(names) >= 9 and all(v and len(v) >= 8 for v in values)  # so the search below is not vacuous
     haystacks = list(d.outputs) + [d.customers.read_text(), d.ship_log.read_text()]
     for path in (lab.base / "state").rglob("*"):

@@ -53,11 +53,15 @@ def test_private_files_of_an_axe_that_is_gone_are_swept_and_live_ones_kept(tmp_p
     tmp.mkdir()
     dead = tmp / f"axe-{child.pid}-secret-abc"
     mine = tmp / f"axe-{os.getpid()}-secret-def"
-    other = tmp / "ansible-local-1234abc"
+    other = tmp / "notes.txt"
     for path in (dead, mine, other):
         path.write_text("x")
-    assert private_files.sweep(tmp_path) == [dead.name]
-    assert not dead.exists() and mine.exists() and other.exists()
+    dead_ansible, live_ansible = tmp / f"ansible-local-{child.pid}ab_cd3fg", tmp / f"ansible-local-{os.getpid()}xy_z12ab"
+    for path in (dead_ansible, live_ansible):
+        path.mkdir()
+        (path / "AnsiballZ_x.py").write_text("x")
+    assert sorted(private_files.sweep(tmp_path)) == sorted([dead.name, dead_ansible.name])
+    assert not dead.exists() and not dead_ansible.exists() and mine.exists() and other.exists() and live_ansible.exists()
 
 
 def test_a_private_file_is_mode_600_named_by_its_owner_and_gone_after(tmp_path):
@@ -79,3 +83,15 @@ def test_a_signal_during_a_run_is_deferred_and_outside_one_raises_with_its_exit_
     with pytest.raises(interrupt.Interrupted) as caught:
         interrupt._handler(signal.SIGINT, None)
     assert caught.value.exit_code == 130
+
+
+def test_secret_bearing_variables_are_withdrawn_from_the_environment_runs_inherit():
+    from axe import secret_env
+    environ = {"BW_SESSION": "s1", "BWS_ACCESS_TOKEN": "s2", "CLOUDFLARE_API_TOKEN": "s3", "DB_PASSWORD": "s4",
+               "SMTP_PASSWORD_RAW": "s5", "SIGNING_KEY": "s6", "PUSH_SECRET": "s7",
+               "ANSIBLE_VAULT_PASSWORD_FILE": "/path", "PATH": "/bin", "HOME": "/root", "AXE_STATE_DIR": "/s"}
+    withdrawn = secret_env.withdraw(environ)
+    assert withdrawn == sorted(["BW_SESSION", "BWS_ACCESS_TOKEN", "CLOUDFLARE_API_TOKEN", "DB_PASSWORD",
+                                "SMTP_PASSWORD_RAW", "SIGNING_KEY", "PUSH_SECRET"])
+    assert sorted(environ) == ["ANSIBLE_VAULT_PASSWORD_FILE", "AXE_STATE_DIR", "HOME", "PATH"]
+    assert secret_env.get("BWS_ACCESS_TOKEN") == "s2"  # held for where it is needed

@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from . import __version__, interrupt, journal, private_files, report
+from . import __version__, interrupt, journal, private_files, report, secret_env
 from .commands import customers, deploy, health, lab, lock, onboard, ping, secret, vault
 from .errors import AxeError
 from .settings import Settings
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(args_in)
     args.json = args.json or json_flag
     interrupt.install()
+    secret_env.withdraw()  # no run inherits a secret-bearing variable; ansible-runner writes runs' env to disk
     started = time.monotonic()
     code = 1
     state_dir = _state_dir()

@@ -7,10 +7,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
 OWNER = re.compile(r"^axe-(\d+)-")
+# ansible-playbook's local temp dirs (ANSIBLE_LOCAL_TEMP is $AXE_STATE_DIR/tmp): its pid, then mkdtemp's 8 characters.
+ANSIBLE_LOCAL = re.compile(r"^ansible-local-(\d+)[a-z0-9_]{8}$")
 
 
 @contextlib.contextmanager
@@ -37,15 +40,16 @@ def _running(pid: int) -> bool:
 
 
 def sweep(state_dir: Path) -> list[str]:
-    """Remove the private files of axe processes that no longer run; returns their names."""
+    """Remove the private files of axe processes, and the local temp dirs of ansible-playbook processes,
+    that no longer run (killed with SIGKILL); returns their names."""
     directory = state_dir / "tmp"
     removed = []
     if not directory.is_dir():
         return removed
     for entry in directory.iterdir():
-        match = OWNER.match(entry.name)
-        if match and entry.is_file() and int(match.group(1)) != os.getpid() and not _running(int(match.group(1))):
+        match = OWNER.match(entry.name) if entry.is_file() else ANSIBLE_LOCAL.match(entry.name)
+        if match and int(match.group(1)) != os.getpid() and not _running(int(match.group(1))):
             with contextlib.suppress(OSError):
-                entry.unlink()
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
                 removed.append(entry.name)
     return removed

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import interrupt
+from . import interrupt, secret_env
 from .errors import AxeError
+from .private_files import private_file
 from .settings import Settings
 
 COLLECTION = "axelabs.onboard"
@@ -230,13 +231,18 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
         return time.monotonic() - stopping["at"] > 15
 
     started = time.monotonic()
-    with interrupt.deferred():
+    envvars = ansible_env(settings)
+    token = secret_env.get("BWS_ACCESS_TOKEN")
+    with interrupt.deferred(), \
+            (private_file(settings.state_dir, "bws-", token) if token else contextlib.nullcontext()) as token_file:
+        if token_file:
+            envvars["AXE_SM_TOKEN_FILE"] = token_file  # the path travels, the token does not (secret_env.py)
         runner = ansible_runner.run(
             private_data_dir=str(private),
             playbook=fqcn,
             inventory=inventory,
             extravars={"axe_run_id": ident, **(extravars or {})},
-            envvars=ansible_env(settings),
+            envvars=envvars,
             cmdline=" ".join(cmdline) or None,
             limit=limit,
             quiet=True,

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 
+from . import secret_env
 from .errors import AxeError
 from .settings import Settings
 
@@ -53,7 +54,7 @@ def _security(settings: Settings, *args: str, stdin: str | None = None) -> subpr
 
 def find_session(settings: Settings) -> tuple[str, str]:
     """(session, where it came from). Keeps env and Keychain in step (T17)."""
-    env_session = os.environ.get("BW_SESSION", "").strip()
+    env_session = secret_env.get("BW_SESSION")
     read = _security(settings, "find-generic-password", "-s", KEYCHAIN_SERVICE, "-w")
     keychain = read.stdout.strip() if read is not None and read.returncode == 0 else ""
     if env_session:
@@ -75,7 +76,8 @@ def client(settings: Settings):
     from ansible_collections.axelabs.onboard.plugins.module_utils import vault, vault_sm
     if settings.vault_backend == "secrets_manager":
         return vault_sm.SecretsManagerBackend.from_env(
-            {**os.environ, **settings.secrets_manager_env(), "AXE_STATE_DIR": str(settings.state_dir)})
+            {**os.environ, "BWS_ACCESS_TOKEN": secret_env.get("BWS_ACCESS_TOKEN"), **settings.secrets_manager_env(),
+             "AXE_STATE_DIR": str(settings.state_dir)})
     return vault.backend(settings.vault_backend, url=settings.vault_url, organization=settings.vault_organization)
 
 
@@ -87,7 +89,7 @@ def secrets_manager_status(settings: Settings) -> str:
         backend.status()
     except vault_sm.SecretsManagerError as exc:
         raise AxeError(str(exc)) from exc
-    source = "BWS_ACCESS_TOKEN" if os.environ.get("BWS_ACCESS_TOKEN", "").strip() else \
+    source = "BWS_ACCESS_TOKEN" if secret_env.get("BWS_ACCESS_TOKEN") else \
         f"the Keychain item {vault_sm.KEYCHAIN_SERVICE}"
     return f"vault: Bitwarden Secrets Manager at {backend.api_url} (organization {backend.organization_id}, token from {source})"
 
