@@ -74,7 +74,13 @@ def tailscale_peers(command):
     if proc.returncode != 0:
         raise AnsibleParserError("T05: `%s status --json` failed: %s. Is Tailscale up on this machine?"
                                  % (command, proc.stderr.strip()[:300]))
-    status = json.loads(proc.stdout)
+    try:
+        status = json.loads(proc.stdout)
+        if not isinstance(status, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise AnsibleParserError("T05: `%s status --json` answered what is not Tailscale's status (%s): %r. "
+                                 "Check `tailscale status --json` by hand, or AXE_TAILSCALE" % (command, exc, proc.stdout[:120]))
     peers = dict(((p.get("HostName") or "").lower(), p) for p in (status.get("Peer") or {}).values())
     return peers, status.get("MagicDNSSuffix") or (status.get("CurrentTailnet") or {}).get("MagicDNSSuffix") or ""
 

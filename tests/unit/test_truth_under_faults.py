@@ -95,3 +95,19 @@ def test_secret_bearing_variables_are_withdrawn_from_the_environment_runs_inheri
                                 "SMTP_PASSWORD_RAW", "SIGNING_KEY", "PUSH_SECRET"])
     assert sorted(environ) == ["ANSIBLE_VAULT_PASSWORD_FILE", "AXE_STATE_DIR", "HOME", "PATH"]
     assert secret_env.get("BWS_ACCESS_TOKEN") == "s2"  # held for where it is needed
+
+
+@pytest.mark.parametrize("script, words", [
+    ("exit 1", "T05: `{cmd} status --json` failed"),                                  # Tailscale down
+    ("echo 'Logged out.'", "T05: `{cmd} status --json` answered what is not Tailscale's status"),  # unreadable
+    ("echo '[]'", "T05: `{cmd} status --json` answered what is not Tailscale's status"),
+])
+def test_tailscale_down_or_unreadable_is_an_inventory_error_naming_t05(tmp_path, script, words):
+    from ansible.errors import AnsibleParserError
+    from ansible_collections.axelabs.onboard.plugins.inventory.customers import tailscale_peers
+    cmd = tmp_path / "tailscale"
+    cmd.write_text(f"#!/bin/sh\n{script}\n")
+    cmd.chmod(0o755)
+    with pytest.raises(AnsibleParserError) as caught:
+        tailscale_peers(str(cmd))
+    assert words.format(cmd=cmd) in str(caught.value)
