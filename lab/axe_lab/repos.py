@@ -24,7 +24,7 @@ from .files import atomic_write
 
 SOURCES = Path(__file__).parent / "sources"
 SERVICES = ("frame", "blueprint", "hive")
-PROXIED = ("frame", "hive")          # blue/green services: they get the nginx proxy from _common
+PROXIED = SERVICES                   # every service serves through the nginx proxy from _common
 REFS = (("v1", "1.0.0", None), ("v2", "2.0.0", None),
         ("broken", "2.0.1", "migration 0007 failed: relation \"ledger_v3\" does not exist"))
 GIT_PORT = 9418

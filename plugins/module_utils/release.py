@@ -8,11 +8,15 @@ The state lives on the customer's host in `{project}/.axe/release.json`:
     {"active": "blue", "releases": {"blue": {"commit": .., "ref": ..}, "green": {..}},
      "previous": {"commit": .., "ref": ..}, "history": [..]}
 
-Two shapes of service share it:
+Two shapes of service share it, both behind an nginx proxy whose upstream the deploy switches
+with a graceful reload (in-flight requests finish):
 - blue/green (frame, hive): a release goes to the idle colour, is proven healthy there, and the
   proxy alias is switched to it; the old colour keeps serving until then.
-- single (blueprint): one live container; a release is proven in a candidate container beside
-  it first, and only then replaces it (slot `app`).
+- single (blueprint): one live container (slot `app`) that must stay the container the runbook
+  names. A release is proven in a candidate container beside it, then swapped in two steps
+  (`promote_steps`, `settle_steps`): the proxy points at the candidate, the live container is
+  recreated on the new release and proven healthy, the proxy points back at it, the candidate goes.
+  At every step the proxy points at a container that answers.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,6 +24,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
+import re
 
 BLUE_GREEN = ("blue", "green")
 SINGLE = ("app",)
@@ -100,3 +106,109 @@ def upstream_conf(container, port):
     and passes to (`proxy_pass http://$axe_upstream`), resolved per request by Docker's DNS."""
     return ("# written by axe deploy (ingress swap): the colour that serves\n"
             "set $axe_upstream %s:%d;\n" % (container, int(port)))
+
+
+def parse_upstream(text):
+    """(container, port) the proxy's upstream.conf points at, or None."""
+    found = re.search(r"^set \$axe_upstream ([^\s:;]+):(\d+);", text or "", re.M)
+    return (found.group(1), int(found.group(2))) if found else None
+
+
+def proxy_upstream(state, slots, proxy, target=None, candidate=None):
+    """(container, port) the proxy points at when it is started or checked (action=proxy): the live
+    slot's container; with nothing live yet, the staged release (the colour, or the candidate)."""
+    active = state.get("active")
+    if active in slots:
+        return slots[active]["service"], int(proxy["upstream_port"])
+    if candidate:
+        return candidate["name"], int(candidate.get("container_port") or proxy["upstream_port"])
+    if target in slots:
+        return slots[target]["service"], int(proxy["upstream_port"])
+    return None
+
+
+# ---- the two-step swap of a single-container service ------------------------------------------------
+# Steps are tuples the module runs in order: ("point", container) the proxy's upstream, tested by nginx
+# and reloaded gracefully; ("drain",) wait for the requests the previous upstream still serves; ("up",
+# service) compose up on the release being recorded; ("healthy", service) wait until it answers;
+# ("remove", container); ("stop", service); ("record",) save the release state.
+def promote_steps(app, candidate):
+    """Step one: the candidate (healthy, on the new release) serves while `app` is recreated on it."""
+    return [("point", candidate), ("drain",), ("up", app), ("record",)]
+
+
+def settle_steps(app, candidate):
+    """Step two, once `app` answers on the new release: it serves again and the candidate goes."""
+    return [("point", app), ("drain",), ("remove", candidate)]
+
+
+def abort_steps(app, candidate, phase, pointed, back, candidate_running):
+    """Undo a release of a single-container service, never taking away what the proxy serves from.
+
+    phase: "staged" (the release never went live) or "promoted" (it did; `back` is the release to put
+    back); pointed: the container the proxy points at now; back: whether a release is to be put back in
+    `app` (false on a first release: nothing served before, so nothing serves after);
+    candidate_running: whether the candidate still runs (then it can serve while `app` is recreated)."""
+    if phase == "staged" and pointed != candidate:
+        return [("remove", candidate)]        # the live container was never touched
+    if not back:
+        return [("remove", candidate), ("stop", app)]
+    steps = []
+    if pointed != candidate and candidate_running:
+        steps += [("point", candidate), ("drain",)]
+    return steps + [("up", app), ("healthy", app), ("point", app), ("drain",), ("remove", candidate), ("record",)]
+
+
+# ---- what serves, measured on the host after a failure ---------------------------------------------
+def measure_points(slots, proxy=None, candidate=None, pointed=None, active=None,
+                   health_path="/health/ready", external_path=None):
+    """Where to ask what serves: [{"what", "url"}]. First the host's entry point (the proxy's port, what
+    cloudflared forwards to; without a proxy, the live slot), then the container the proxy points at."""
+    def url(port, path):
+        return "http://127.0.0.1:%d%s" % (int(port), path or "/")
+
+    ports = dict((s["service"], s.get("port")) for s in slots.values())
+    if candidate:
+        ports[candidate["name"]] = candidate.get("port")
+    points = []
+    if proxy and proxy.get("port"):
+        points.append({"what": "%s, what cloudflared forwards to" % proxy["service"],
+                       "url": url(proxy["port"], external_path or health_path)})
+        name, why = pointed, "the container the proxy points at"
+    else:
+        name, why = (slots.get(active) or {}).get("service"), "the live container"
+    if name and ports.get(name):
+        points.append({"what": "%s, %s" % (name, why), "url": url(ports[name], health_path)})
+    elif name:
+        points.append({"what": "%s, %s" % (name, why), "url": None})
+    return points
+
+
+def answer_summary(status, body):
+    """One probe's answer in a few words: the status and, when the body is the service's health JSON,
+    the version (and colour) it reports."""
+    if not status:
+        return "nothing answers (%s)" % (body or "no connection").strip().splitlines()[0][:120]
+    words = "answers %d" % status
+    try:
+        data = json.loads(body or "")
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data.get("version"):
+        words += ", version %s" % data["version"]
+        if data.get("colour"):
+            words += " (%s)" % data["colour"]
+    return words
+
+
+def measured_sentence(results):
+    """results: measure_points' entries with "status" and "body" added (status None: not asked)."""
+    if not results:
+        return "measured on the host after the failure: nothing to ask (no port known)"
+    parts = []
+    for r in results:
+        if not r.get("url"):
+            parts.append("%s: no host port to ask" % r["what"])
+        else:
+            parts.append("%s (%s) %s" % (r["url"], r["what"], answer_summary(r.get("status"), r.get("body"))))
+    return "measured on the host after the failure: " + "; ".join(parts)

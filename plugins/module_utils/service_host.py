@@ -16,6 +16,8 @@ import json
 import os
 import tempfile
 import time
+from urllib.error import HTTPError, URLError
+from urllib.request import ProxyHandler, build_opener
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils import release
@@ -24,6 +26,21 @@ from ansible_collections.axelabs.onboard.plugins.module_utils.validation import 
 
 STATE_DIR = ".axe"
 STATE_FILE = "release.json"
+
+
+def http_probe(url, timeout=5):
+    """(status, body) of one GET from the host; status 0 (and the reason as body) when nothing answered.
+    The host's loopback: never through a proxy."""
+    try:
+        resp = build_opener(ProxyHandler({})).open(url, timeout=timeout)
+        try:
+            return resp.getcode(), resp.read(2000).decode("utf-8", "replace")
+        finally:
+            resp.close()
+    except HTTPError as exc:
+        return exc.code, exc.read(2000).decode("utf-8", "replace")
+    except (URLError, IOError, OSError) as exc:
+        return 0, str(getattr(exc, "reason", exc))
 
 
 class ServiceHost(object):

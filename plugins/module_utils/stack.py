@@ -13,7 +13,7 @@ STACK = (
     {"service": "cloudflared", "containers": [], "local_url": None, "external_path": "/cdn-cgi/trace"},
     {"service": "frame", "containers": ["axe-frame-proxy", "frame-postgres"], "colours": ["frame-mcp-blue", "frame-mcp-green"],
      "local_url": "http://127.0.0.1:18080/frame/health/ready", "external_path": "/frame/health/ready"},
-    {"service": "blueprint", "containers": ["blueprint-app"], "colours": [],
+    {"service": "blueprint", "containers": ["axe-blueprint-proxy"], "colours": ["blueprint-app"],
      "local_url": "http://127.0.0.1:18083/health/ready", "external_path": "/health/ready"},
     {"service": "hive", "containers": ["axe-hive-proxy"], "colours": ["hive-mcp-blue", "hive-mcp-green"],
      "local_url": "http://127.0.0.1:18081/hive/health/ready", "external_path": "/hive/health/ready"},

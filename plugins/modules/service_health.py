@@ -85,23 +85,10 @@ log:
 """
 
 import time
-from urllib.error import HTTPError, URLError
-from urllib.request import ProxyHandler, build_opener
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import ServiceHost
-
-
-def probe(opener, url, timeout):
-    """(status, body) of one request; status 0 when nothing answered."""
-    try:
-        resp = opener.open(url, timeout=timeout)
-        return resp.getcode(), resp.read(2000).decode("utf-8", "replace")
-    except HTTPError as exc:
-        return exc.code, exc.read(2000).decode("utf-8", "replace")
-    except (URLError, IOError, OSError) as exc:
-        return 0, str(getattr(exc, "reason", exc))
+from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import ServiceHost, http_probe
 
 
 def running(host, container):
@@ -131,14 +118,13 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    opener = build_opener(ProxyHandler({}))     # the host's loopback: never through a proxy
     started = time.time()
     deadline = started + p["timeout"]
     attempts, status, body, refused = 0, 0, "", 0
     host = ServiceHost(module)
     while True:
         attempts += 1
-        status, body = probe(opener, p["url"], max(1.0, min(5.0, deadline - time.time())))
+        status, body = http_probe(p["url"], max(1.0, min(5.0, deadline - time.time())))
         if status == p["status"] or time.time() + p["interval"] > deadline:
             break
         refused = refused + 1 if status == 0 else 0

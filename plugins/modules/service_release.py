@@ -10,24 +10,29 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: service_release
-short_description: Stage, switch and record a service release on the host (blue/green or candidate)
+short_description: Stage, switch and record a service release on the host (blue/green, or candidate and two-step swap)
 version_added: 0.2.0
 description:
   - The release half of the deploy engine; health polling is M(axelabs.onboard.service_health), run between the
-    actions by the C(service) role.
+    actions by the C(service) role. Every service serves through its nginx proxy, whose upstream is switched with a
+    graceful reload (in-flight requests finish).
   - O(action=status) reads the release state (C(.axe/release.json)) and changes nothing.
   - O(action=stage) starts what the release needs - support services (postgres) when compose would change them,
     then the new release beside the live one - the idle colour of a blue/green service, or a candidate container
     on another port for a single-container service. Nothing serving is touched. When the commit is already live
     and compose would change nothing, it does nothing.
-  - O(action=proxy) (blue/green) makes sure the proxy alias runs, pointing at the live colour (on a first release,
-    at the staged one).
-  - O(action=promote) makes the staged release the one that serves and records it - blue/green - the proxy upstream
-    is rewritten and nginx reloaded gracefully (in-flight requests finish), then after O(drain_seconds) the old
-    colour is stopped (kept for rollback); single - the candidate is removed and the live container recreated on
-    the new image.
+  - O(action=proxy) makes sure the proxy runs, pointing at the live release (on a first release, at the staged one).
+  - O(action=promote) makes the staged release the one that serves and records it - blue/green - the proxy points
+    at the new colour, then after O(drain_seconds) the old colour is stopped (kept for rollback); single - the proxy
+    points at the candidate, and after O(drain_seconds) the live container is recreated on the new release (the
+    candidate serves meanwhile).
+  - O(action=settle) (single, once the recreated container is healthy) points the proxy back at it and, after
+    O(drain_seconds), removes the candidate. So at rest the live container is the one the runbook names.
   - O(action=abort) undoes a stage (stops the staged colour, removes the candidate) or, with O(phase=promoted), puts
-    the previous release back (single-container services, when the live container fails health after promote).
+    the previous release back (single - recreated while the candidate serves, proven healthy before the proxy points
+    at it again). Then it measures what serves (RV(serving), RV(measured)).
+  - Every failure message ends with what serves now, as measured on the host after the failure - the proxy's port
+    (what cloudflared forwards to) and the container the proxy points at, their status and reported version.
 author:
   - AXE Labs (@axelabs)
 extends_documentation_fragment:
@@ -38,7 +43,7 @@ options:
   action:
     description: What to do.
     type: str
-    choices: [status, stage, proxy, promote, abort]
+    choices: [status, stage, proxy, promote, settle, abort]
     default: status
   slots:
     description:
@@ -54,12 +59,27 @@ options:
     default: []
   proxy:
     description:
-      - The blue/green alias - C(service) (compose service and container of the nginx proxy), C(upstream_port) (the port
-        the colours listen on inside the network) and C(config_dir) (relative to O(project_dir), mounted by the proxy).
+      - The proxy alias - C(service) (compose service and container of the nginx proxy), C(upstream_port) (the port
+        the releases listen on inside the network), C(config_dir) (relative to O(project_dir), mounted by the proxy)
+        and C(port) (its host port, what cloudflared forwards to; asked after a failure).
+      - Required for a single-container service (the two-step swap needs it).
     type: dict
   candidate:
-    description: Single-container services - C(name), C(port) (host port) and C(container_port) of the candidate.
+    description:
+      - Single-container services (required for them) - C(name), C(port) (host port) and C(container_port) of the
+        candidate.
     type: dict
+  health_path:
+    description: The path each release answers its health on, at its own host port.
+    type: str
+    default: /health/ready
+  external_path:
+    description: The health path as the proxy (and cloudflared) serve it; O(health_path) when not given.
+    type: str
+  health_timeout:
+    description: Seconds O(action=abort) waits for a restored single container to answer before the proxy points at it.
+    type: float
+    default: 60
   commit:
     description: The commit to release (O(action=stage), O(action=promote)).
     type: str
@@ -67,7 +87,7 @@ options:
     description: The ref the commit came from, recorded in the state.
     type: str
   target:
-    description: The slot O(action=stage) staged (O(action=proxy), O(action=promote), O(action=abort)).
+    description: The slot O(action=stage) staged (O(action=proxy), O(action=promote), O(action=settle), O(action=abort)).
     type: str
   phase:
     description: For O(action=abort) - C(staged) or C(promoted).
@@ -113,6 +133,25 @@ target:
   returned: when action is stage and a release is due
   type: dict
   sample: {slot: green, container: frame-mcp-green, port: 18091}
+recovered:
+  description:
+    - O(action=stage) of a single-container service, when a deploy had stopped half-way with the candidate serving - what
+      it put back (the live release in the live container, proven healthy, the proxy pointing at it again).
+  returned: when it happened
+  type: str
+serving:
+  description:
+    - After O(action=abort) (and in every failure's result) - what was asked on the host and what it answered, C(what),
+      C(url), C(status) (0 when nothing answered) and C(body).
+  returned: when action is abort, and on failure
+  type: list
+  elements: dict
+measured:
+  description: RV(serving) in one sentence, as the failure messages end with it.
+  returned: when action is abort, and on failure
+  type: str
+  sample: "measured on the host after the failure: http://127.0.0.1:18083/health/ready (axe-blueprint-proxy, what
+    cloudflared forwards to) answers 200, version 2.0.0; ..."
 commands:
   description: The commands run on the host, with exit code and seconds.
   returned: always
@@ -127,7 +166,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils import release
-from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import STATE_DIR, ServiceHost
+from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import STATE_DIR, ServiceHost, http_probe
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 
 
@@ -140,6 +179,7 @@ class Release(object):
         self.host = ServiceHost(module, self.p["project_dir"], self.p["compose_file"])
         self.slots = self.p["slots"]
         self.single = tuple(sorted(self.slots)) == release.SINGLE
+        self.cand = self.p["candidate"] or {}
         self.changed = False
         self.result = {}
 
@@ -172,6 +212,104 @@ class Release(object):
         self.host.compose(cc.compose_up, services, recreate=recreate, env=env, what="docker compose up %s" % " ".join(services))
         self.changed = True
 
+    # the proxy -------------------------------------------------------------------------------------------
+    def conf_path(self):
+        return "%s/upstream.conf" % self.p["proxy"].get("config_dir", STATE_DIR + "/proxy")
+
+    def pointed(self):
+        """The container the proxy's upstream names (what it was last told to serve from), or None."""
+        if not self.p["proxy"]:
+            return None
+        found = release.parse_upstream(self.host.read_file(self.conf_path()))
+        return found[0] if found else None
+
+    def port_inside(self, container):
+        if self.cand and container == self.cand.get("name"):
+            return int(self.cand.get("container_port") or self.p["proxy"]["upstream_port"])
+        return int(self.p["proxy"]["upstream_port"])
+
+    def point(self, container):
+        """The proxy's upstream -> `container`, tested by nginx before the graceful reload (in-flight requests
+        finish). A file nginx refuses is put back as it was: the proxy keeps its running config either way."""
+        proxy = self.p["proxy"]
+        conf = self.conf_path()
+        current = self.host.read_file(conf)
+        text = release.upstream_conf(container, self.port_inside(container))
+        if current == text:
+            return False
+        self.host.write_file(conf, text)
+        rc, out, err = self.host.run(cc.proxy_test(proxy["service"]), check=False)
+        if rc != 0:
+            if current is not None:
+                self.host.write_file(conf, current)
+            raise ProductError("the proxy %s refused the upstream %s: %s" % (proxy["service"], container, (err or out).strip()[-400:]),
+                               next_step="see `docker logs %s`; the proxy was left as it was" % proxy["service"])
+        self.host.run(cc.proxy_reload(proxy["service"]), what="nginx reload")
+        self.changed = True
+        return True
+
+    def drain(self):
+        time.sleep(max(0.0, self.p["drain_seconds"]))
+
+    # what serves -------------------------------------------------------------------------------------------
+    def measure(self):
+        """Ask the host what serves now: the proxy's port and the container it points at (release.measure_points)."""
+        state = self.host.state()
+        points = release.measure_points(self.slots, proxy=self.p["proxy"], candidate=self.cand or None,
+                                        pointed=self.pointed(), active=state.get("active"),
+                                        health_path=self.p["health_path"], external_path=self.p["external_path"])
+        for point in points:
+            if point["url"]:
+                point["status"], point["body"] = http_probe(point["url"], timeout=3)
+        self.result["serving"] = points
+        self.result["measured"] = release.measured_sentence(points)
+        return self.result["measured"]
+
+    def wait_healthy(self, service):
+        """Until `service` answers its health URL (at most health_timeout seconds): the proxy never points at a
+        container that does not answer."""
+        port = [s["port"] for s in self.slots.values() if s["service"] == service][0]
+        url = "http://127.0.0.1:%d%s" % (int(port), self.p["health_path"])
+        deadline = time.time() + max(1.0, self.p["health_timeout"])
+        status, body = 0, ""
+        for dummy in range(int(max(1.0, self.p["health_timeout"]) / 0.5) + 1):
+            status, body = http_probe(url, timeout=max(1.0, min(5.0, deadline - time.time())))
+            if status == 200 or time.time() + 0.5 > deadline:
+                break
+            time.sleep(0.5)
+        if status != 200:
+            answer = release.answer_summary(status, body)
+            raise ProductError("%s did not answer %s with 200 within %ss (%s)" % (service, url, self.p["health_timeout"], answer),
+                               next_step="see `docker logs %s`; the proxy still points at %s" % (service, self.pointed()))
+
+    def run_steps(self, steps, state, target_state):
+        """Run a release.*_steps plan: the module's only way to touch a single-container service that serves."""
+        for step in steps:
+            kind, name = step[0], (step[1] if len(step) > 1 else None)
+            if kind == "point":
+                self.point(name)
+            elif kind == "drain":
+                self.drain()
+            elif kind == "up":
+                self.write_env(target_state)
+                self.up([name])
+            elif kind == "healthy":
+                self.wait_healthy(name)
+            elif kind == "remove":
+                if self.host.containers([name]):
+                    self.host.run(cc.remove_container(name), check=False)
+                    self.changed = True
+            elif kind == "stop":
+                self.host.compose(cc.compose_stop, [name], what="stop %s" % name)
+                self.changed = True
+            elif kind == "record":
+                if target_state != state:
+                    self.host.save_state(target_state)
+                    self.changed = True
+                self.result["state"] = target_state
+            else:  # pragma: no cover - the plans are unit-tested
+                raise ProductError("unknown release step %r" % (step,))
+
     # actions ---------------------------------------------------------------------------------------------
     def status(self, state):
         active = state.get("active")
@@ -184,6 +322,8 @@ class Release(object):
         if not commit:
             raise ProductError("action=stage needs commit")
         active = state.get("active")
+        if self.single and not self.module.check_mode:
+            self.recover(state)
         slot_drift = self.host.drift([self.svc(active)]) if active in self.slots else {}
         plan = release.plan(state, commit, self.slots, drift=sorted(slot_drift), force=self.p["force"])
         helpers = list(self.p["support"]) + ([self.p["proxy"]["service"]] if self.p["proxy"] else [])
@@ -204,15 +344,14 @@ class Release(object):
         self.changed = True
         target = plan["target"]
         if self.single:
-            cand = self.p["candidate"] or {}
-            self.result["target"] = {"slot": "app", "container": cand.get("name"), "port": cand.get("port")}
+            self.result["target"] = {"slot": "app", "container": self.cand["name"], "port": self.cand["port"]}
         else:
             self.result["target"] = {"slot": target, "container": self.svc(target), "port": self.slots[target]["port"]}
         if self.module.check_mode:
             return
         self.build(target, commit)
         if self.single:
-            cand = self.p["candidate"]
+            cand = self.cand
             self.host.run(cc.remove_container(cand["name"]), check=False)
             self.host.compose(cc.compose_run_candidate, self.svc("app"), cand["name"],
                               "127.0.0.1:%d:%d" % (cand["port"], cand["container_port"]),
@@ -221,18 +360,29 @@ class Release(object):
             self.write_env(state, staged=(target, commit))
             self.up([self.svc(target)], recreate=True)
 
+    def recover(self, state):
+        """A deploy that stopped half-way (its undo could not bring the live container back) left the candidate
+        serving: put the live release back in the live container first, the same way an abort does."""
+        app, cand = self.svc("app"), self.cand["name"]
+        running = (self.host.containers([cand]).get(cand) or {}).get("status") == "running"
+        if self.pointed() != cand or not running or not state.get("active"):
+            return
+        self.result["recovered"] = "%s served since a deploy stopped half-way; %s is back" % (cand, app)
+        self.run_steps(release.abort_steps(app, cand, "staged", cand, True, True), state, state)
+
     def proxy(self, state):
         proxy = self.p["proxy"]
         if not proxy:
             return
-        serving = state.get("active") or self.p["target"]
-        if not serving:
+        upstream = release.proxy_upstream(state, self.slots, proxy, target=self.p["target"], candidate=self.cand or None)
+        if not upstream:
             raise ProductError("action=proxy needs a live release or a staged target")
-        conf = "%s/upstream.conf" % proxy.get("config_dir", STATE_DIR + "/proxy")
-        text = release.upstream_conf(self.svc(serving), proxy["upstream_port"])
+        conf = self.conf_path()
+        text = release.upstream_conf(*upstream)
         current = self.host.read_file(conf)
         drift = self.host.drift([proxy["service"]]) if current is not None else {proxy["service"]: ["missing"]}
         self.result["drift"] = drift
+        self.result["upstream"] = upstream[0]
         if current == text and not drift:
             return
         self.changed = True
@@ -253,50 +403,44 @@ class Release(object):
         if self.module.check_mode:
             return
         previous = state.get("active")
-        if self.single:
-            self.host.run(cc.remove_container(self.p["candidate"]["name"]), check=False)
-            new_state = release.promoted(state, "app", commit, self.p["ref"], _now())
-            self.write_env(new_state)
-            self.up([self.svc("app")])
-            self.host.save_state(new_state)
-            self.result["state"] = new_state
-            return
-        proxy = self.p["proxy"]
-        conf = "%s/upstream.conf" % proxy.get("config_dir", STATE_DIR + "/proxy")
-        self.host.write_file(conf, release.upstream_conf(self.svc(target), proxy["upstream_port"]))
-        rc, out, err = self.host.run(cc.proxy_test(proxy["service"]), check=False)
-        if rc != 0:
-            # Put the file back as it was: the proxy keeps its running config either way.
-            if previous:
-                self.host.write_file(conf, release.upstream_conf(self.svc(previous), proxy["upstream_port"]))
-            raise ProductError("the proxy refused the new upstream: %s" % (err or out).strip()[-400:],
-                               next_step="%s keeps serving; see `docker logs %s`" % (previous or "nothing", proxy["service"]))
-        self.host.run(cc.proxy_reload(proxy["service"]), what="nginx reload")
         new_state = release.promoted(state, target, commit, self.p["ref"], _now())
+        if self.single:
+            self.run_steps(release.promote_steps(self.svc("app"), self.cand["name"]), state, new_state)
+            return
+        self.point(self.svc(target))
         self.host.save_state(new_state)
         self.result["state"] = new_state
         if previous and previous != target:
-            time.sleep(max(0.0, self.p["drain_seconds"]))
+            self.drain()
             self.host.compose(cc.compose_stop, [self.svc(previous)], what="stop %s" % self.svc(previous))
+
+    def settle(self, state):
+        if not self.single:
+            return
+        app, cand = self.svc("app"), self.cand["name"]
+        if self.pointed() == app and not self.host.containers([cand]):
+            return
+        self.changed = True
+        if self.module.check_mode:
+            return
+        self.run_steps(release.settle_steps(app, cand), state, state)
 
     def abort(self, state):
         target = self.p["target"]
         self.changed = True
         if self.module.check_mode:
             return
-        if self.single and self.p["phase"] == "staged":
-            self.host.run(cc.remove_container(self.p["candidate"]["name"]), check=False)
-            return
         if self.single:
-            back = release.rollback_target(state)
-            if not back:
-                self.host.compose(cc.compose_stop, [self.svc("app")], what="stop %s" % self.svc("app"))
-                return
-            restored = release.promoted(state, "app", back["commit"], back.get("ref"), _now())
-            self.write_env(restored)
-            self.up([self.svc("app")])
-            self.host.save_state(restored)
-            self.result["state"] = restored
+            app, cand = self.svc("app"), self.cand["name"]
+            if self.p["phase"] == "promoted":
+                back = release.rollback_target(state)
+                restored = release.promoted(state, "app", back["commit"], back.get("ref"), _now()) if back else state
+            else:
+                back = (state.get("releases") or {}).get(state.get("active"))
+                restored = state
+            running = (self.host.containers([cand]).get(cand) or {}).get("status") == "running"
+            steps = release.abort_steps(app, cand, self.p["phase"], self.pointed(), bool(back), running)
+            self.run_steps(steps, state, restored)
             return
         if target and target != state.get("active"):
             self.host.compose(cc.compose_stop, [self.svc(target)], what="stop %s" % self.svc(target))
@@ -316,21 +460,27 @@ class Release(object):
             return self.before
         if action == "stage":
             plan = self.result.get("plan") or {}
+            before = self.before + ("recovered: %s\n" % self.result["recovered"] if self.result.get("recovered") else "")
             if plan.get("action") != "release":
-                return self.before + "support services: %s\n" % ", ".join(sorted(self.result.get("drift") or {}))
-            return self.before + "staged: %s %s beside it (%s)\n" % (target, what, plan.get("reason"))
+                return before + "support services: %s\n" % ", ".join(sorted(self.result.get("drift") or {}))
+            return before + "staged: %s %s beside it (%s)\n" % (target, what, plan.get("reason"))
         if action == "proxy":
-            return self.before + "proxy %s -> %s\n" % (self.p["proxy"]["service"], self.state_active or target)
+            return self.before + "proxy %s -> %s\n" % (self.p["proxy"]["service"], self.result.get("upstream") or target)
         if action == "promote":
+            if self.single:
+                return "live: %s %s (served by %s while %s is recreated)\n" % (target, what, self.cand["name"], self.svc("app"))
             return "live: %s %s\n" % (target, what)
+        if action == "settle":
+            return self.before + "proxy %s -> %s; %s removed\n" % (self.p["proxy"]["service"], self.svc("app"), self.cand["name"])
         return self.before + "stopped: the staged %s\n" % target
 
     def run(self):
         state = self.host.state()
         self.before = self.describe(state)
-        self.state_active = state.get("active")
         getattr(self, self.p["action"])(state)
         self.result.setdefault("state", state)
+        if self.p["action"] == "abort":
+            self.measure()
         return self.result
 
 
@@ -338,25 +488,41 @@ def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
+def failure_message(exc, measured):
+    """The error, then what serves now as measured, then the next step."""
+    text = str(ProductError(exc.message, trap=exc.trap, details=exc.details))
+    return text + ("\n  %s" % measured if measured else "") + ("\n  next: %s" % exc.next_step if exc.next_step else "")
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             project_dir=dict(type="path", required=True), compose_file=dict(type="str", default="compose.yaml"),
-            action=dict(type="str", default="status", choices=["status", "stage", "proxy", "promote", "abort"]),
+            action=dict(type="str", default="status", choices=["status", "stage", "proxy", "promote", "settle", "abort"]),
             slots=dict(type="dict", required=True), support=dict(type="list", elements="str", default=[]),
             proxy=dict(type="dict"), candidate=dict(type="dict"), commit=dict(type="str"), ref=dict(type="str"),
             target=dict(type="str"), phase=dict(type="str", default="staged", choices=["staged", "promoted"]),
             force=dict(type="bool", default=False), drain_seconds=dict(type="float", default=2),
+            health_path=dict(type="str", default="/health/ready"), external_path=dict(type="str"),
+            health_timeout=dict(type="float", default=60),
         ),
         supports_check_mode=True,
     )
-    if sorted(module.params["slots"]) not in (sorted(release.BLUE_GREEN), list(release.SINGLE)):
-        module.fail_json(msg="slots must be {blue, green} or {app}, not %s" % sorted(module.params["slots"]))
+    slots = sorted(module.params["slots"])
+    if slots not in (sorted(release.BLUE_GREEN), list(release.SINGLE)):
+        module.fail_json(msg="slots must be {blue, green} or {app}, not %s" % slots)
+    if slots == list(release.SINGLE) and not (module.params["proxy"] and module.params["candidate"]):
+        module.fail_json(msg="a single-container service (slot app) needs proxy and candidate: its swap goes through both")
     engine = Release(module)
     try:
         result = engine.run()
     except ProductError as exc:
-        module.fail_json(msg=str(exc), commands=engine.host.commands)
+        try:
+            measured = engine.measure()
+        except Exception as err:  # the failure is what the operator needs; say why nothing was measured
+            measured = "what serves now could not be measured: %s" % err
+        module.fail_json(msg=failure_message(exc, measured), commands=engine.host.commands,
+                         serving=engine.result.get("serving", []), measured=measured)
     if module.params["action"] == "status":
         engine.changed = False
     module.exit_json(changed=engine.changed, commands=engine.host.commands,

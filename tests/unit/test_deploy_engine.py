@@ -100,6 +100,127 @@ def test_releases_env_and_upstream_are_plain_text():
     assert "set $axe_upstream frame-mcp-green:8000;" in release.upstream_conf("frame-mcp-green", 8000)
 
 
+# ---- blueprint's two-step swap behind its proxy -------------------------------------------------------
+APP, CAND = "blueprint-app", "blueprint-app-candidate"
+SINGLE = {"app": {"service": APP, "port": 18095}}
+CANDIDATE = {"name": CAND, "port": 18094, "container_port": 3000}
+PROXY = {"service": "axe-blueprint-proxy", "upstream_port": 3000, "config_dir": ".axe/proxy", "port": 18083}
+
+
+class Host(object):
+    """A model of the host for the step plans: which release each container runs, which answer, and where
+    the proxy points. It refuses what would drop requests: pointing the proxy at a container that does not
+    answer, and recreating, stopping or removing the container the proxy points at."""
+
+    def __init__(self, app, candidate, pointed, app_answers=True):
+        self.runs = {APP: app, CAND: candidate}
+        self.answers = set([CAND] if candidate else []) | set([APP] if app and app_answers else [])
+        self.pointed = pointed
+        self.served = [self.serving()]
+
+    def serving(self):
+        return self.runs.get(self.pointed) if self.pointed in self.answers else None
+
+    def run(self, steps, release_for_up):
+        for step in steps:
+            kind, name = step[0], (step[1] if len(step) > 1 else None)
+            if kind == "point":
+                assert name in self.answers, "the proxy would point at %s, which does not answer" % name
+                self.pointed = name
+            elif kind in ("up", "stop", "remove"):
+                assert name != self.pointed, "%s would %s the container the proxy points at" % (step, name)
+                self.answers.discard(name)
+                self.runs[name] = release_for_up if kind == "up" else None
+            elif kind == "healthy":
+                self.answers.add(name)
+            self.served.append(self.serving())
+        return self
+
+
+def test_the_two_step_swap_always_serves_and_ends_on_the_live_container():
+    # stage + candidate health happened: the candidate runs v2 and answers; the role's health check of the
+    # recreated blueprint-app sits between promote and settle.
+    host = Host(app="v1", candidate="v2", pointed=APP)
+    steps = release.promote_steps(APP, CAND) + [("healthy", APP)] + release.settle_steps(APP, CAND)
+    host.run(steps, "v2")
+    assert None not in host.served and set(host.served) == {"v1", "v2"}
+    assert (host.pointed, host.runs) == (APP, {APP: "v2", CAND: None})
+    # The order that matters: the proxy leaves blueprint-app before it is recreated, comes back after it answers,
+    # and each switch is followed by a drain before what it left is touched.
+    assert steps.index(("point", CAND)) < steps.index(("up", APP)) < steps.index(("healthy", APP)) < steps.index(("point", APP))
+    assert release.promote_steps(APP, CAND)[1] == ("drain",) and release.settle_steps(APP, CAND)[1] == ("drain",)
+    assert release.promote_steps(APP, CAND)[-1] == ("record",)
+
+
+@pytest.mark.parametrize("phase,pointed,app_answers,expect", [
+    # the candidate failed health: blueprint-app was never touched
+    ("staged", APP, True, [("remove", CAND)]),
+    # promote stopped half-way (after the proxy moved to the candidate): the live release goes back in first
+    ("staged", CAND, False, None),
+    # the recreated blueprint-app failed health: the candidate serves while the previous release comes back
+    ("promoted", CAND, False, None),
+    # settle's reload failed after its file was written: the candidate serves again before blueprint-app is touched
+    ("promoted", APP, True, None),
+])
+def test_abort_never_takes_away_what_the_proxy_serves(phase, pointed, app_answers, expect):
+    steps = release.abort_steps(APP, CAND, phase, pointed, back=True, candidate_running=True)
+    if expect is not None:
+        assert steps == expect
+    host = Host(app="v2" if phase == "promoted" else "v1", candidate="v2", pointed=pointed, app_answers=app_answers)
+    host.run(steps, "v1")
+    assert None not in host.served, (steps, host.served)
+    assert (host.pointed, host.runs[APP], host.runs[CAND]) == (APP, "v1", None)
+
+
+def test_abort_of_a_first_release_leaves_nothing_running():
+    assert release.abort_steps(APP, CAND, "staged", CAND, back=False, candidate_running=False) == [("remove", CAND), ("stop", APP)]
+    assert release.abort_steps(APP, CAND, "promoted", CAND, back=False, candidate_running=True) == [("remove", CAND), ("stop", APP)]
+
+
+def test_the_proxy_points_at_the_live_slot_or_on_a_first_release_at_the_staged_one():
+    assert release.proxy_upstream(live("app", A), SINGLE, PROXY, "app", CANDIDATE) == (APP, 3000)
+    assert release.proxy_upstream(release.empty_state(), SINGLE, PROXY, "app", CANDIDATE) == (CAND, 3000)
+    frame_proxy = {"service": "axe-frame-proxy", "upstream_port": 8000}
+    assert release.proxy_upstream(live("blue", A), BG, frame_proxy, "green") == ("frame-mcp-blue", 8000)
+    assert release.proxy_upstream(release.empty_state(), BG, frame_proxy, "blue") == ("frame-mcp-blue", 8000)
+    assert release.proxy_upstream(release.empty_state(), BG, frame_proxy) is None
+    for name, port in ((APP, 3000), (CAND, 3000), ("frame-mcp-green", 8000)):
+        assert release.parse_upstream(release.upstream_conf(name, port)) == (name, port)
+    assert release.parse_upstream(None) is None and release.parse_upstream("# nothing\n") is None
+
+
+# ---- what serves, measured after a failure ----------------------------------------------------------
+def test_what_is_measured_is_the_proxys_port_and_the_container_it_points_at():
+    points = release.measure_points(SINGLE, proxy=PROXY, candidate=CANDIDATE, pointed=CAND, active="app")
+    assert [p["url"] for p in points] == ["http://127.0.0.1:18083/health/ready", "http://127.0.0.1:18094/health/ready"]
+    assert points[0]["what"] == "axe-blueprint-proxy, what cloudflared forwards to"
+    assert points[1]["what"] == "blueprint-app-candidate, the container the proxy points at"
+    frame = dict(BG, blue=dict(BG["blue"], port=18090), green=dict(BG["green"], port=18091))
+    points = release.measure_points(frame, proxy={"service": "axe-frame-proxy", "port": 18080}, pointed="frame-mcp-green",
+                                    external_path="/frame/health/ready")
+    assert [p["url"] for p in points] == ["http://127.0.0.1:18080/frame/health/ready", "http://127.0.0.1:18091/health/ready"]
+    # No proxy: the live slot; the proxy pointing nowhere known: only the proxy's port.
+    assert [p["url"] for p in release.measure_points(SINGLE, active="app")] == ["http://127.0.0.1:18095/health/ready"]
+    assert len(release.measure_points(SINGLE, proxy=PROXY, pointed=None)) == 1
+
+
+def test_the_measured_sentence_says_status_and_reported_version_or_that_nothing_answers():
+    ok = json.dumps({"service": "blueprint", "version": "2.0.0", "colour": "", "ready": True})
+    green = json.dumps({"version": "1.0.0", "colour": "green"})
+    assert release.answer_summary(200, ok) == "answers 200, version 2.0.0"
+    assert release.answer_summary(200, green) == "answers 200, version 1.0.0 (green)"
+    assert release.answer_summary(502, "<html>Bad Gateway</html>") == "answers 502"
+    assert release.answer_summary(0, "[Errno 111] Connection refused") == "nothing answers ([Errno 111] Connection refused)"
+    points = release.measure_points(SINGLE, proxy=PROXY, candidate=CANDIDATE, pointed=APP)
+    points[0].update(status=200, body=ok)
+    points[1].update(status=0, body="timed out")
+    assert release.measured_sentence(points) == (
+        "measured on the host after the failure: http://127.0.0.1:18083/health/ready (axe-blueprint-proxy, what cloudflared"
+        " forwards to) answers 200, version 2.0.0; http://127.0.0.1:18095/health/ready (blueprint-app, the container the"
+        " proxy points at) nothing answers (timed out)")
+    assert "nothing to ask" in release.measured_sentence([])
+
+
 # ---- secrets ---------------------------------------------------------------------------------------------
 FRAME = [{"env": "FRAME_{CUSTOMER}_DB_PASSWORD", "as": "FRAME_DB_PASSWORD", "auto_generate": True},
          {"env": "AZURE_{CUSTOMER}_FRAME_MCP_CLIENT_SECRET", "as": "AZURE_AD_CLIENT_SECRET", "source": "pack"},

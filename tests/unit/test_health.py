@@ -66,5 +66,7 @@ def test_the_stack_table_agrees_with_the_roles_and_cloudflareds_ingress():
         fixed = ([definition["proxy"]["service"]] if definition.get("proxy") else []) + list(definition.get("support") or [])
         if definition.get("proxy"):
             assert (sorted(entry["containers"]), sorted(entry["colours"])) == (sorted(fixed), sorted(slots)), service
+            # What a failed deploy measures as "what cloudflared forwards to" is the port cloudflared forwards to.
+            assert definition["proxy"]["port"] == ports[service], service
         else:
             assert (entry["containers"], entry["colours"]) == (slots, []), service
