@@ -85,8 +85,9 @@ def test_a_signal_during_a_run_is_deferred_and_outside_one_raises_with_its_exit_
     assert caught.value.exit_code == 130
 
 
-def test_secret_bearing_variables_are_withdrawn_from_the_environment_runs_inherit():
+def test_secret_bearing_variables_are_withdrawn_from_the_environment_runs_inherit(monkeypatch):
     from axe import secret_env
+    monkeypatch.setattr(secret_env, "_held", {})  # this process's own store stays as it was
     environ = {"BW_SESSION": "s1", "BWS_ACCESS_TOKEN": "s2", "CLOUDFLARE_API_TOKEN": "s3", "DB_PASSWORD": "s4",
                "SMTP_PASSWORD_RAW": "s5", "SIGNING_KEY": "s6", "PUSH_SECRET": "s7",
                "ANSIBLE_VAULT_PASSWORD_FILE": "/path", "PATH": "/bin", "HOME": "/root", "AXE_STATE_DIR": "/s"}
