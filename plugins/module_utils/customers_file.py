@@ -22,25 +22,98 @@ import getpass
 import io
 import json
 import os
+import re
 import socket
 import time
 import traceback
 
 from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import CUSTOMERS_SCHEMA, SERVICES
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, validate
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import (
+    ProductError, char_name, check_shape, kind_of, line_at, read_regular_file, shown, validate)
 
 try:
     from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.reader import ReaderError
     HAS_RUAMEL = True
     RUAMEL_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - the controller's virtualenv has it
     HAS_RUAMEL = False
     RUAMEL_IMPORT_ERROR = traceback.format_exc()
-    YAMLError = Exception
+
+    class YAMLError(Exception):
+        """Stands in for ruamel's, which is never raised without ruamel (_yaml() refuses first)."""
+
+    DuplicateKeyError = ReaderError = YAMLError
 
 LOCK_WAIT_SECONDS = 30
 EMPTY_FILE = "# AXE Labs customer registry. Schema: schemas/customers.schema.json\ncustomers: {}\n"
+MAX_BYTES = 1024 * 1024  # a registry of a thousand customers is about 1 MiB
+MAX_DEPTH = 32  # a registry nests 7 levels deep (customers.acme.sso.apps.frame_mcp.redirect_uris[0])
+MAX_ADDED_BY_ALIASES = 10000  # what *aliases may repeat: a few manifests, never a bomb
+FIX_IT = "fix the file where shown (the .bak beside it is the last good version); nothing was changed"
+_FLOW = re.compile(r"[\[\]{}\n]")
+
+
+def parse(text, source):
+    """customers.yaml's text as a ruamel round-trip document, or a ProductError naming the file and the
+    line, that shows none of the file's text but the key or token at fault. Nesting deeper than
+    MAX_DEPTH and alias bombs are refused within a fraction of a second; they are never expanded."""
+    line = _flow_too_deep(text)
+    if line:
+        raise ProductError("%s:%d: nested more than %d levels deep" % (source, line, MAX_DEPTH), next_step=FIX_IT)
+    try:
+        document = _yaml().load(text)
+    except RecursionError:
+        raise ProductError("%s: nested more than %d levels deep" % (source, MAX_DEPTH), next_step=FIX_IT)
+    except YAMLError as exc:
+        if isinstance(exc, ReaderError):  # a character YAML does not allow, at a character offset
+            character = exc.character if isinstance(exc.character, int) else ord(exc.character or "?")
+            raise ProductError("%s:%d: %s is not allowed in YAML"
+                               % (source, line_at(text, exc.position), char_name(chr(character))), next_step=FIX_IT)
+        raise ProductError("%s is not valid YAML: %s" % (_where(source, exc), _problem(exc)), next_step=FIX_IT)
+    except (ValueError, TypeError, OverflowError) as exc:  # a tagged or timestamp-like value that cannot be built
+        raise ProductError("%s: a date or a !!tagged value cannot be read as its type: %s" % (
+            source, str(exc).split("\n", 1)[0][:100]), next_step=FIX_IT)
+    check_shape(document, source, MAX_DEPTH, MAX_ADDED_BY_ALIASES, FIX_IT)
+    return document
+
+
+def _flow_too_deep(text):
+    """The line where [ and { first nest deeper than MAX_DEPTH, or None. A look at the text before
+    ruamel reads it: its scanner needs seconds for thousands of nested brackets. Brackets inside
+    quotes and comments count too; no registry comes near the limit."""
+    depth, line = 0, 1
+    for match in _FLOW.finditer(text):
+        char = match.group(0)
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        else:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _where(source, exc):
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None or getattr(mark, "line", None) is None:
+        return source
+    return "%s:%d:%d" % (source, mark.line + 1, mark.column + 1)
+
+
+def _problem(exc):
+    """ruamel's problem and context, without the snippet of the file its str() shows."""
+    problem = (getattr(exc, "problem", None) or "").strip()
+    if isinstance(exc, DuplicateKeyError):
+        key = re.match(r'found duplicate key "(.*?)" with value', problem, re.S)
+        problem = "the key %s appears twice in one mapping" % (shown(key.group(1)) if key else "")
+    context = (getattr(exc, "context", None) or "").strip()
+    text = problem + (" (%s)" % context if context and not isinstance(exc, DuplicateKeyError) else "")
+    return (text or type(exc).__name__)[:160]
 
 
 def _yaml(indent=(2, 4, 2)):
@@ -149,17 +222,29 @@ class CustomersFile(object):
                                              "`axe customers add CUSTOMER ... --apply`")
             self.text = EMPTY_FILE
         else:
-            with io.open(self.path, encoding="utf-8") as fh:
-                self.text = fh.read()
-        try:
-            self.document = _yaml().load(self.text)
-        except YAMLError as exc:
-            raise ProductError("%s is not valid YAML: %s" % (self.path, str(exc).replace("\n", " ")),
-                               next_step="fix the YAML at the line shown (the .bak beside it is the last good version)")
+            self.text = self._read()
+        self.document = parse(self.text, self.path)
         if self.document is None:
             self.document = _yaml().load(EMPTY_FILE)
+        if not isinstance(self.document, dict):
+            raise ProductError("%s is not a customer registry: it holds %s where a mapping with `customers:` belongs"
+                               % (self.path, kind_of(self.document)),
+                               next_step="check that AXE_CUSTOMERS_FILE (or --customers-file) names customers.yaml; "
+                                         "its form is schemas/customers.schema.json")
         self.validate()
         return self
+
+    def _read(self):
+        """The file's text: a regular file of at most MAX_BYTES, UTF-8; never the text in an error."""
+        raw = read_regular_file(self.path, MAX_BYTES, "the customers file", "a registry is at most %d MiB"
+                                % (MAX_BYTES // (1024 * 1024)), "check AXE_CUSTOMERS_FILE or --customers-file")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProductError("%s:%d: byte 0x%02x is not UTF-8; customers.yaml is UTF-8 text"
+                               % (self.path, line_at(raw, exc.start), raw[exc.start]),
+                               next_step="save it as UTF-8 (iconv -f CP949 -t UTF-8, if an editor wrote it in a "
+                                         "Windows code page); the .bak beside it is the last good version")
 
     def validate(self, document=None):
         target = document if document is not None else self.document
@@ -204,15 +289,18 @@ class CustomersFile(object):
         return spliced
 
     def write(self, new_text):
+        """Write atomically; the previous version stays as `.bak`. A customers.yaml that is a symlink
+        (into a dotfiles repository, say) stays one: the file it points at is replaced."""
         self.validate(_yaml().load(new_text))
-        if os.path.isdir(self.path):
-            os.rmdir(self.path)  # T23: only an empty one gets here (check_not_directory)
-        directory = os.path.dirname(self.path)
+        target = os.path.realpath(self.path)
+        if os.path.isdir(target):
+            os.rmdir(target)  # T23: only an empty one gets here (check_not_directory)
+        directory = os.path.dirname(target)
         if not os.path.isdir(directory):
             os.makedirs(directory)
-        if os.path.exists(self.path):
-            _atomic_copy(self.path, self.path + ".bak")
-        _atomic_write(self.path, new_text)
+        if os.path.exists(target):
+            _atomic_copy(target, self.path + ".bak")
+        _atomic_write(target, new_text)
         self.text = new_text
 
 

@@ -11,18 +11,47 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# Characters no id, secret, URI or name in these files may hold: C0 and C1 control characters and
+# DEL (NUL, ESC, a trailing newline), zero-width characters and bidi marks (U+200B-U+200F), line and
+# paragraph separators with the bidi embeddings and overrides (U+2028-U+202E), the word joiner,
+# invisible operators and bidi isolates (U+2060-U+206F), the Arabic letter mark (U+061C), a byte
+# order mark inside a value (U+FEFF) and lone surrogates (U+D800-U+DFFF). Each looks like nothing,
+# or like something else, on an operator's screen.
+UNSAFE_CHARS = r"\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff"
+# Put first in every string pattern: "none of UNSAFE_CHARS anywhere". `[\s\S]` and the lookahead
+# mean the same in Python's re (what jsonschema runs) and in ECMA-262 (what editors run); it also
+# closes Python's `$`, which matches before a trailing newline, so "acme\n" matched `^[a-z]+$`.
+NO_UNSAFE_CHARS = r"(?![\s\S]*[" + UNSAFE_CHARS + r"])"
+
+
+def safe(pattern=r"^"):
+    """`pattern` (anchored with ^) that also refuses every UNSAFE_CHARS character; no argument: any safe text."""
+    if not pattern.startswith("^"):
+        raise ValueError("an anchored pattern is expected: %r" % pattern)
+    return "^" + NO_UNSAFE_CHARS + pattern[1:]
+
+
+def unsafe_form(pattern):
+    """The pattern as written, without the NO_UNSAFE_CHARS guard (for error messages)."""
+    return pattern.replace(NO_UNSAFE_CHARS, "", 1)
+
+
 # Trap T25: everything derived from a customer id (paths, host names, env names) is built from
 # an id that matches this.
-CUSTOMER_ID = r"^[a-z][a-z0-9-]{1,30}$"
-UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-HOSTNAME = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
-ENV_NAME = r"^[A-Z][A-Z0-9_]{1,127}$"
-ENTITY_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+CUSTOMER_ID = safe(r"^[a-z][a-z0-9-]{1,30}$")
+UUID = safe(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+HOSTNAME = safe(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+ENV_NAME = safe(r"^[A-Z][A-Z0-9_]{1,127}$")
+ENTITY_ID = safe(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+SAFE_TEXT = safe()
+# An Entra client secret: printable ASCII without spaces (Entra's are 40 of [A-Za-z0-9~._-]).
+CLIENT_SECRET = safe(r"^[\x21-\x7e]+$")
 SERVICES = ["frame", "blueprint", "hive", "vault"]
 SSO_APPS = ["blueprint", "vaultwarden", "frame_mcp"]
 PACK_SCHEMA_ID = "axelabs-bootstrap/v1"
 
-_HTTPS_URI = {"type": "string", "pattern": r"^https://[^\s/$.?#][^\s]*$"}
+_HTTPS_URI = {"type": "string", "pattern": safe(r"^https://[^\s/$.?#][^\s]*$")}
+_TEXT = {"type": "string", "minLength": 1, "pattern": SAFE_TEXT}
 
 CUSTOMERS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -57,7 +86,7 @@ CUSTOMERS_SCHEMA = {
             "additionalProperties": False,
             "required": ["legal_name", "primary_domain", "public_domain", "entities", "tailscale_host"],
             "properties": {
-                "legal_name": {"type": "string", "minLength": 1},
+                "legal_name": _TEXT,
                 "primary_domain": {"type": "string", "pattern": HOSTNAME},
                 "public_domain": {"type": "string", "pattern": HOSTNAME},
                 "entities": {"type": "array", "minItems": 1, "uniqueItems": True,
@@ -65,15 +94,15 @@ CUSTOMERS_SCHEMA = {
                 "entity_names": {"description": "Legal name per entity id, for entity registration "
                                                 "(default: the customer's legal_name)",
                                  "type": "object", "propertyNames": {"pattern": ENTITY_ID},
-                                 "additionalProperties": {"type": "string", "minLength": 1}},
-                "tailscale_host": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{0,62}$"},
-                "ssh_user": {"type": "string", "pattern": r"^[a-z_][a-z0-9_-]{0,31}$"},
+                                 "additionalProperties": _TEXT},
+                "tailscale_host": {"type": "string", "pattern": safe(r"^[a-z0-9][a-z0-9-]{0,62}$")},
+                "ssh_user": {"type": "string", "pattern": safe(r"^[a-z_][a-z0-9_-]{0,31}$")},
                 "sso": {"$ref": "#/$defs/sso"},
                 "user_entity_map": {"type": "object", "additionalProperties": {
                     "type": "array", "items": {"type": "string", "pattern": ENTITY_ID}}},
                 "default_entities_by_domain": {"type": "object", "additionalProperties": {
                     "type": "array", "items": {"type": "string", "pattern": ENTITY_ID}}},
-                "onboarded": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                "onboarded": {"type": "string", "pattern": safe(r"^\d{4}-\d{2}-\d{2}$")},
             },
         },
         "sso": {
@@ -100,11 +129,11 @@ CUSTOMERS_SCHEMA = {
             "required": ["client_id", "client_secret_env"],
             "properties": {
                 "client_id": {"type": "string", "pattern": UUID},
-                "client_secret_env": {"type": "string", "pattern": r"^AZURE_[A-Z0-9_]+_CLIENT_SECRET$"},
+                "client_secret_env": {"type": "string", "pattern": safe(r"^AZURE_[A-Z0-9_]+_CLIENT_SECRET$")},
                 "redirect_uri": _HTTPS_URI,
                 "application_id_uri": _HTTPS_URI,
                 "redirect_uris": {"type": "array", "items": _HTTPS_URI},
-                "scopes": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "scopes": {"type": "array", "items": _TEXT},
             },
         },
         "manifest": {
@@ -122,7 +151,7 @@ CUSTOMERS_SCHEMA = {
                             "env": {"type": "string", "pattern": ENV_NAME},
                             "auto_generate": {"type": "boolean"},
                             "source": {"enum": ["pack", "generated", "operator"]},
-                            "description": {"type": "string"},
+                            "description": {"type": "string", "pattern": SAFE_TEXT},
                         },
                     },
                 },
@@ -137,7 +166,8 @@ _PACK_APP = {
     "required": ["client_id", "client_secret"],
     "properties": {
         "client_id": {"type": "string", "pattern": UUID},
-        "client_secret": {"type": "string", "minLength": 8, "maxLength": 512, "pattern": r"^\S+$"},
+        "client_secret": {"type": "string", "writeOnly": True, "minLength": 8, "maxLength": 512, "pattern": CLIENT_SECRET,
+                          "description": "Never shown: errors name the field and the fault, not the value."},
     },
 }
 
@@ -154,7 +184,7 @@ PACK_SCHEMA = {
     "properties": {
         "schema": {"const": PACK_SCHEMA_ID},
         "customer": {"type": "string", "pattern": CUSTOMER_ID},
-        "generated_at": {"type": "string"},
+        "generated_at": {"type": "string", "pattern": SAFE_TEXT},
         "tenant_id": {"type": "string", "pattern": UUID},
         "apps": {
             "type": "object",
@@ -169,7 +199,7 @@ PACK_SCHEMA = {
                     "required": ["client_id", "client_secret", "application_id_uri"],
                     "properties": dict(_PACK_APP["properties"], **{
                         "application_id_uri": _HTTPS_URI,
-                        "scope": {"type": "string", "minLength": 1},
+                        "scope": _TEXT,
                         "redirect_uris": {"type": "array", "minItems": 1, "items": _HTTPS_URI},
                     }),
                 },

@@ -17,13 +17,19 @@ description:
     8 values as text, and validates it. Ids are UUIDs, the application id URI and redirect URIs belong
     to the customer's public domain (or are known MCP client callbacks), the schema version is known.
     Unknown fields are reported as warnings.
+  - Reads the pack as customer IT's tools write it, with a UTF-8 or UTF-16 byte order mark (Windows
+    PowerShell 5.1) and CRLF line ends. Refuses, naming the file and the field, a pack that is not a regular
+    file (a FIFO or a device, before reading it) or is larger than 64 KiB, is not UTF-8, has a key twice in one
+    object, nests deeper than 32 levels, or gives two apps the same client id in any letter case. The schema
+    itself refuses ids, URIs and secrets holding control characters (a trailing newline, NUL, ESC), zero-width
+    characters, bidi controls or lone surrogates.
   - Fills the customer's C(sso) in customers.yaml (tenant id, the three apps' client ids, the env names
     of their secrets, redirect URIs), adds the services manifest slots for the three client secrets
     (trap T08), and pushes the three client secrets to the vault.
   - customers.yaml keeps every byte it does not change (comments, order, quoting, blank lines); the write
     is atomic, keeps a C(.bak) and holds a lock. Secrets go to the vault first, so the file never names
     a secret the vault lacks.
-  - A bad pack changes nothing anywhere. Secret values never appear in the result or the diff.
+  - A bad pack changes nothing anywhere. Secret values never appear in the result, the diff or an error.
   - Runs on the controller.
 author:
   - AXE Labs (@axelabs)

@@ -53,7 +53,9 @@ def test_unknown_schema_version_says_which_one_is_known():
 def test_error_messages_never_carry_secret_values():
     with pytest.raises(ProductError) as err:
         check(pack(**{"apps.blueprint.client_id": "bad", "apps.blueprint.client_secret": "sec ret with spaces"}))
-    assert "sec ret with spaces" not in str(err.value).replace("'sec ret with spaces' does not have", "")
+    text = str(err.value)
+    assert "apps.blueprint.client_secret: the value (a secret, not shown) contains a space at character 4" in text
+    assert not any("sec ret with spaces"[i:i + 8] in text for i in range(len("sec ret with spaces") - 7))
 
 
 def test_derivations_from_the_id():
