@@ -125,6 +125,9 @@ class KillPoint:
     trigger: object
     host_kill: bool = False  # also kill the module's SSH session on the host (see the module's docstring)
     why: str = ""
+    # A service the kill catches inside its planned pause, with nothing on the host that could end the pause but
+    # a run: it stays down until the next run brings it back. Counted apart, with how long that took.
+    down_until_rerun: str = ""
 
     def describe(self) -> str:
         return self.trigger.describe() + (" + host session killed" if self.host_kill else "")
@@ -199,7 +202,8 @@ POINTS: tuple[KillPoint, ...] = (
     KillPoint("rotate.vault.recreate", "rotate", "vault",
               "axe-vaultwarden's recreate: the old container stopped and renamed, the new one not there",
               HostCommand(UP + r"--force-recreate .*axe-vaultwarden", event=(r"axe-vaultwarden", r"^rename$")),
-              host_kill=True, why="the customer's passwords: the container must come back on the same data"),
+              host_kill=True, why="the customer's passwords: the container must come back on the same data",
+              down_until_rerun="vault"),  # compose stopped the old container; only a run creates the new one
     # ---- cloudflared's config changed on a live customer ----
     KillPoint("restart.cloudflared", "restart", "cloudflared",
               "the handler's restart of a serving tunnel: launchctl kickstart -k sent, its answer not read",
@@ -1127,30 +1131,53 @@ def converged(att: Attempt) -> bool:
 # Outages the product makes on purpose, as windows of the apply run's tasks: from the task's start to the next task's
 # start (or to the kill, when the run died inside it), plus a few seconds for the edge to see it back. A failure of
 # a listed service (or of every service: "*") inside such a window is the product's own doing, not the kill's.
+# "@play": the service whose deploy play ran the task ("Deploy to the customer's Mac mini - frame").
 PLANNED = (("vault", r"^Bring up axe-vaultwarden"),   # a single container, recreated when its files changed
-           ("*", r"^(Restart cloudflared|Reload cloudflared)"))  # one process carries all four services
+           ("*", r"^(Restart cloudflared|Reload cloudflared)"),  # one process carries all four services
+           ("@play", r"^Support services - recreate"))  # postgres behind both colours, when its .env.local changed
 PLANNED_GRACE = 3.0
+# An outage that began inside a planned window is the product's until the service first answers again (a
+# restarted cloudflared reconnects in its own time), bounded: past this, a failure counts whatever came before.
+PLANNED_TAIL = 30.0
 
 
 def planned_windows(attempts: list[Attempt]) -> list[tuple[str, float, float, str]]:
     windows = []
     for att in attempts:
         tasks = att.tasks
-        for i, (t, _play, task) in enumerate(tasks):
+        for i, (t, play, task) in enumerate(tasks):
             for service, pattern in PLANNED:
                 if re.search(pattern, task):
+                    if service == "@play":
+                        service = play.rsplit(" - ", 1)[-1].strip()
                     end = tasks[i + 1][0] if i + 1 < len(tasks) else (att.killed_at or att.ended)
                     windows.append((service, t, end + PLANNED_GRACE, task))
     return windows
 
 
+def _in_planned(answers: list, t: float, service: str, windows) -> bool:
+    """Failure at `t` is planned: inside a window of its service, or after one with no success in between (the
+    same outage, still not over), within PLANNED_TAIL of the window's end."""
+    for w in windows:
+        if w[0] not in ("*", service) or t < w[1]:
+            continue
+        if t <= w[2]:
+            return True
+        at_end = [ok for at, ok, _ in answers if w[1] <= at <= w[2]]
+        if (t <= w[2] + PLANNED_TAIL and at_end and not at_end[-1]
+                and not any(ok and w[2] < at < t for at, ok, _ in answers)):
+            return True
+    return False
+
+
 def unplanned(poller: Poller, start: float, end: float, services: set, windows) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for service in services:
-        for t, ok, label in list(poller.answers[service]):
+        answers = list(poller.answers[service])
+        for t, ok, label in answers:
             if ok or not start <= t <= end:
                 continue
-            if any(w[0] in ("*", service) and w[1] <= t <= w[2] for w in windows):
+            if _in_planned(answers, t, service, windows):
                 continue
             out.setdefault(service, {}).setdefault(label, 0)
             out[service][label] += 1
@@ -1209,8 +1236,15 @@ def _after_kill(o: Outcome, poller: Poller, end: float) -> None:
     since = k.trigger_at or at
     o.serving = poller.serving_at(since)
     # The product's own failures before the kill, of services that served when the killed run began.
-    o.before_kill = {s: f for s, f in poller.failures(k.started, since).items() if s in poller.serving_at(k.started)}
     windows = planned_windows([k, *o.attempts])
+    o.before_kill = unplanned(poller, k.started, since, poller.serving_at(k.started), windows)
+    if o.point.down_until_rerun and k.hit:
+        service = o.point.down_until_rerun
+        back = next((t for t, ok, _ in list(poller.answers[service]) if ok and t > at), end)
+        windows.append((service, since, back, "down until the next run"))
+        if any(not ok and at < t < back for t, ok, _ in list(poller.answers[service])):
+            o.notes.append(f"{service} was down from the kill until a run brought it back: {back - at:.1f}s "
+                           f"(its planned pause, which only a run can end)")
     raw = {s: f for s, f in poller.failures(since, end).items() if s in o.serving}
     o.failures = unplanned(poller, since, end, o.serving, windows)
     o.planned = {s: {label: n - o.failures.get(s, {}).get(label, 0) for label, n in f.items()
@@ -1329,7 +1363,7 @@ def table(outcomes: list[Outcome]) -> str:
         if o.planned:
             lines.append(f"    in the product's planned outages (not counted): {_fails(o.planned)}")
         if o.before_kill:
-            lines.append(f"    failed during the killed run before the trigger (the product's own): {_fails(o.before_kill)}")
+            lines.append(f"    failed during the killed run before the trigger (the product's own, outside its planned pauses): {_fails(o.before_kill)}")
         lines += [f"    {n[:400]}" for n in o.rerun_notes]
         lines += [f"    PROBLEM: {p}" for p in o.problems]
         lines += [f"    note: {n[:400]}" for n in o.notes]

@@ -67,7 +67,8 @@ class CloudflareClient(object):
                                   next_step="install axe with scripts/setup.sh (it pins cloudflare)")
         if not api_token:
             raise CloudflareError("no Cloudflare API token", trap="T09",
-                                  next_step="store it in the vault: axe secret push CLOUDFLARE_API_TOKEN ... "
+                                  next_step="store it in the vault: axe secret push CLOUDFLARE_API_TOKEN --service cloudflare "
+                                            "--customer operator --apply "
                                             "(the token needs Zone:Read, DNS:Edit and Cloudflare Tunnel:Edit)")
         kwargs = dict(api_token=api_token, max_retries=max_retries)
         if base_url:
@@ -193,7 +194,7 @@ def token_permissions(client):
 def missing_permissions_error(missing):
     return CloudflareError("T09: the Cloudflare API token lacks %s (and so their Edit)" % ", ".join(missing), trap="T09",
                            next_step="add %s to the token in the Cloudflare dashboard, store it in the vault again "
-                                     "(axe secret push CLOUDFLARE_API_TOKEN ...), and rerun" % " and ".join(missing))
+                                     "(axe secret push CLOUDFLARE_API_TOKEN --service cloudflare --customer operator --apply), and rerun" % " and ".join(missing))
 
 
 def plan_dns(records, name, target, owner_comment, replace):

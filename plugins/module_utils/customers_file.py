@@ -219,7 +219,8 @@ class CustomersFile(object):
             if not allow_missing:
                 raise ProductError("no customers file at %s" % self.path, trap="T01",
                                    next_step="set AXE_CUSTOMERS_FILE or --customers-file, or create it with "
-                                             "`axe customers add CUSTOMER ... --apply`")
+                                             "`axe customers add CUSTOMER --legal-name NAME --primary-domain DOMAIN "
+                                             "--entity ID --apply`")
             self.text = EMPTY_FILE
         else:
             self.text = self._read()
@@ -359,8 +360,28 @@ def plain(node):
     return json.loads(json.dumps(node, default=str))
 
 
+def _sweep_dead_temps(directory, name):
+    """Temp files of writers that were killed before their rename (`.NAME.PID.tmp`, PID gone): never the file
+    itself, never a live writer's."""
+    pattern = re.compile(r"^\.%s\.(\d+)\.tmp$" % re.escape(name))
+    for entry in os.listdir(directory):
+        found = pattern.match(entry)
+        if not found or int(found.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(found.group(1)), 0)
+        except ProcessLookupError:
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass
+        except OSError:
+            pass  # another user's process: it runs
+
+
 def _atomic_write(path, text, mode=None):
     directory = os.path.dirname(path)
+    _sweep_dead_temps(directory, os.path.basename(path))
     tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
     with io.open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)

@@ -6,7 +6,12 @@
 The state lives on the customer's host in `{project}/.axe/release.json`:
 
     {"active": "blue", "releases": {"blue": {"commit": .., "ref": ..}, "green": {..}},
-     "previous": {"commit": .., "ref": ..}, "history": [..]}
+     "previous": {"commit": .., "ref": ..}, "history": [..], "staged": {"slot": .., "commit": .., "ref": ..}}
+
+`staged` names what a blue/green deploy brought up beside the live colour, written before the
+colour starts: a deploy killed between the proxy's switch and saving the state leaves the proxy
+serving a colour the state does not call live, and `interrupted_promotion` finishes that promotion
+from this record instead of staging the next release over the colour that serves.
 
 Two shapes of service share it, both behind an nginx proxy whose upstream the deploy switches
 with a graceful reload (in-flight requests finish):
@@ -80,9 +85,35 @@ def releases_env(state, staged=None):
     return "\n".join(lines) + "\n"
 
 
+def with_staged(state, slot, commit, ref, when):
+    """The state recording that `slot` is being brought up with `commit` beside the live release."""
+    new = copy.deepcopy(state) if state else empty_state()
+    new["staged"] = {"slot": slot, "commit": commit, "ref": ref, "at": when}
+    return new
+
+
+def without_staged(state):
+    new = copy.deepcopy(state)
+    new.pop("staged", None)
+    return new
+
+
+def interrupted_promotion(state, pointed_slot):
+    """The promotion a killed deploy left half-done, or None: the proxy points at `pointed_slot`, which the
+    state does not call live, and the state's `staged` record says which release was brought up there.
+    Returns {"slot", "commit", "ref", "at"}, the release that in truth serves."""
+    staged = (state or {}).get("staged") or {}
+    if pointed_slot in (None, (state or {}).get("active")):
+        return None
+    if staged.get("slot") != pointed_slot or not staged.get("commit"):
+        return None
+    return staged
+
+
 def promoted(state, target, commit, ref, when):
     """The state after `target` went live with `commit`."""
     new = copy.deepcopy(state) if state else empty_state()
+    new.pop("staged", None)
     old_active = new.get("active")
     old = (new.get("releases") or {}).get(old_active)
     if old and old.get("commit") != commit:
@@ -104,7 +135,7 @@ def rollback_target(state):
 def upstream_conf(container, port):
     """The proxy alias pointing at one colour's container: an nginx `set` the proxy's location includes
     and passes to (`proxy_pass http://$axe_upstream`), resolved per request by Docker's DNS."""
-    return ("# written by axe deploy (ingress swap): the colour that serves\n"
+    return ("# written by the deploy (ingress swap): the colour that serves\n"
             "set $axe_upstream %s:%d;\n" % (container, int(port)))
 
 

@@ -62,7 +62,7 @@ def cloudflare(client, api_token, name, force_dns):
     """T09 (the token, its zone and Read permissions), then T02/T03 (the records at the public name)."""
     if not api_token:
         return [finding("T09", "no Cloudflare API token in the vault (axe/operator/cloudflare/CLOUDFLARE_API_TOKEN)",
-                        "axe secret push CLOUDFLARE_API_TOKEN --customer operator --service cloudflare "
+                        "axe secret push CLOUDFLARE_API_TOKEN --customer operator --service cloudflare --apply "
                         "(a token with Zone:Read, DNS:Edit, Cloudflare Tunnel:Edit)")]
     try:
         dummy, permissions = cf.token_permissions(client)

@@ -58,7 +58,8 @@ def _environment(document, service):
     env = (services[service] or {}).get("environment")
     if env is None:
         raise ProductError("service %r has no environment" % service,
-                           next_step="the stack is not the one `axe deploy vault` renders: redeploy it, or add its environment")
+                           next_step="the stack is not the one axe renders for the vault: redeploy it "
+                                     "(axe deploy vault CUSTOMER --apply), or add its environment")
     return env
 
 

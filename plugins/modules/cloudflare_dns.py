@@ -84,7 +84,7 @@ def main():
         if blocking:
             raise ProductError("%s holds records this product does not own: %s" % (name, ", ".join(map(cf.describe, blocking))),
                                trap="T02", next_step="check they are stale (the old procedure's A record), then rerun "
-                                                     "with replace_conflicting (axe onboard --force-dns)")
+                                                     "with replace_conflicting (axe onboard CUSTOMER --force-dns --apply)")
         done = []
         for action, record in actions:
             done.append({"action": action, "type": record["type"] if record else "CNAME",

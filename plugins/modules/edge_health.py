@@ -39,6 +39,9 @@ options:
     type: list
     elements: str
     default: [frame, blueprint, hive, vault]
+  customer:
+    description: The customer id, for the next steps a failure prints (C(CUSTOMER) when not given).
+    type: str
   timeout:
     description: Seconds each request may take; each is made once.
     type: int
@@ -74,6 +77,7 @@ def main():
         argument_spec=dict(public_domain=dict(type="str", required=True),
                            edge_url=dict(type="str", fallback=(env_fallback, ["AXE_EDGE_URL"])),
                            services=dict(type="list", elements="str", default=["frame", "blueprint", "hive", "vault"]),
+                           customer=dict(type="str"),
                            timeout=dict(type="int", default=10)),
         supports_check_mode=True)
     p = module.params
@@ -88,8 +92,9 @@ def main():
     if bad and not module.check_mode:
         module.fail_json(msg="not answering 200 through https://%s: %s" % (domain, ", ".join(
             "%s %s" % (urls[s], health[s] or "no answer") for s in bad)), health=health, urls=urls,
-            next_step="axe health CUSTOMER shows the host's side; a 1033 or 530 is cloudflared (axe onboard), "
-                      "a 502 or 404 the service (axe deploy SERVICE)")
+            next_step="`axe health {c}` shows the host's side; a 1033 or 530 is cloudflared (`axe onboard {c} --apply`), "
+                      "a 502 or 404 the service (`axe deploy {s} {c} --apply`)".format(
+                          c=p["customer"] or "CUSTOMER", s=[s for s in bad if s != "cloudflared"][0] if bad != ["cloudflared"] else "frame"))
     module.exit_json(changed=False, health=health, urls=urls)
 
 

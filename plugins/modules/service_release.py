@@ -17,10 +17,13 @@ description:
     actions by the C(service) role. Every service serves through its nginx proxy, whose upstream is switched with a
     graceful reload (in-flight requests finish).
   - O(action=status) reads the release state (C(.axe/release.json)) and changes nothing.
-  - O(action=stage) starts what the release needs - support services (postgres) when compose would change them,
-    then the new release beside the live one - the idle colour of a blue/green service, or a candidate container
-    on another port for a single-container service. Nothing serving is touched. When the commit is already live
-    and compose would change nothing, it does nothing.
+  - O(action=stage) starts the new release beside the live one - the idle colour of a blue/green service, or a
+    candidate container on another port for a single-container service. Nothing serving is touched. When the commit
+    is already live and compose would change nothing, it does nothing. It reports the support services compose
+    would change (RV(support_drift)). A blue/green deploy that was stopped after the proxy's switch and before the
+    state was saved is finished first (RV(recovered)), so the next release never goes to the colour that serves.
+  - O(action=support) recreates the support services (postgres) compose would change - a changed C(.env.local)
+    they read, a new image. The live release pauses while they restart, so this is a step of its own.
   - O(action=proxy) makes sure the proxy runs, pointing at the live release (on a first release, at the staged one).
   - O(action=promote) makes the staged release the one that serves and records it - blue/green - the proxy points
     at the new colour, then after O(drain_seconds) the old colour is stopped (kept for rollback); single - the proxy
@@ -43,7 +46,7 @@ options:
   action:
     description: What to do.
     type: str
-    choices: [status, stage, proxy, promote, settle, abort]
+    choices: [status, stage, support, proxy, promote, settle, abort]
     default: status
   slots:
     description:
@@ -133,10 +136,17 @@ target:
   returned: when action is stage and a release is due
   type: dict
   sample: {slot: green, container: frame-mcp-green, port: 18091}
+support_drift:
+  description: O(action=stage) - the support services compose would change, and why (for O(action=support)).
+  returned: when action is stage
+  type: dict
+  sample: {frame-postgres: [recreate]}
 recovered:
   description:
     - O(action=stage) of a single-container service, when a deploy had stopped half-way with the candidate serving - what
       it put back (the live release in the live container, proven healthy, the proxy pointing at it again).
+    - O(action=stage) of a blue/green service, when a deploy had stopped after the proxy's switch - the colour recorded
+      as live and the old colour stopped.
   returned: when it happened
   type: str
 serving:
@@ -321,9 +331,11 @@ class Release(object):
         commit = self.p["commit"]
         if not commit:
             raise ProductError("action=stage needs commit")
-        active = state.get("active")
         if self.single and not self.module.check_mode:
             self.recover(state)
+        if not self.single and self.p["proxy"]:
+            state = self.finish_interrupted(state)
+        active = state.get("active")
         slot_drift = self.host.drift([self.svc(active)]) if active in self.slots else {}
         plan = release.plan(state, commit, self.slots, drift=sorted(slot_drift), force=self.p["force"])
         helpers = list(self.p["support"]) + ([self.p["proxy"]["service"]] if self.p["proxy"] else [])
@@ -334,11 +346,9 @@ class Release(object):
         support_drift = self.host.drift(self.p["support"])
         self.result["plan"] = plan
         self.result["drift"] = dict(support_drift, **slot_drift)
-        if support_drift:
-            self.changed = True
-            if not self.module.check_mode:
-                self.build_missing(self.p["support"])
-                self.up(self.p["support"])
+        # Recreating a support service pauses the live release too: it is action=support, a step of its own
+        # that the plan and the operator see by name, never a side effect of staging.
+        self.result["support_drift"] = support_drift
         if plan["action"] == "none":
             return
         self.changed = True
@@ -357,15 +367,56 @@ class Release(object):
                               "127.0.0.1:%d:%d" % (cand["port"], cand["container_port"]),
                               env=self.env_for("app", commit), what="start the candidate %s" % cand["name"])
         else:
+            # Recorded before the colour starts: a kill after the proxy's switch is then finished, not overwritten.
+            self.host.save_state(release.with_staged(state, target, commit, self.p["ref"], _now()))
             self.write_env(state, staged=(target, commit))
             self.up([self.svc(target)], recreate=True)
+
+    def slot_of(self, container):
+        return ([slot for slot, s in self.slots.items() if s["service"] == container] or [None])[0]
+
+    def running(self, container):
+        return (self.host.containers([container]).get(container) or {}).get("status") == "running"
+
+    def finish_interrupted(self, state):
+        """A deploy killed between the proxy's switch and saving the state left the proxy serving the colour it
+        brought up: record that colour as live and stop the old one, as the promotion would have. Staging over
+        the colour that serves would fail its requests."""
+        slot = self.slot_of(self.pointed())
+        found = release.interrupted_promotion(state, slot) if state.get("active") else None
+        if not found or not self.running(self.svc(slot)):
+            return state
+        previous = state.get("active")
+        new_state = release.promoted(state, slot, found["commit"], found.get("ref"), found.get("at") or _now())
+        self.result["recovered"] = ("the proxy already served %s %s (a deploy stopped after switching to it): recorded as live, "
+                                    "%s stopped" % (slot, release.tag(found["commit"]), previous))
+        self.changed = True
+        self.result["state"] = new_state  # what the later tasks read as live
+        if self.module.check_mode:
+            return new_state
+        self.host.save_state(new_state)
+        if previous in self.slots and previous != slot:
+            self.host.compose(cc.compose_stop, [self.svc(previous)], what="stop %s" % self.svc(previous))
+        return new_state
+
+    def support(self, state):
+        """Support services compose would change (a changed .env.local they read, a new image): recreated. The
+        live release pauses while they restart (postgres behind both colours): the one planned pause of a deploy."""
+        drift = self.host.drift(self.p["support"])
+        self.result["drift"] = drift
+        if not drift:
+            return
+        self.changed = True
+        if self.module.check_mode:
+            return
+        self.build_missing(self.p["support"])
+        self.up(self.p["support"])
 
     def recover(self, state):
         """A deploy that stopped half-way (its undo could not bring the live container back) left the candidate
         serving: put the live release back in the live container first, the same way an abort does."""
         app, cand = self.svc("app"), self.cand["name"]
-        running = (self.host.containers([cand]).get(cand) or {}).get("status") == "running"
-        if self.pointed() != cand or not running or not state.get("active"):
+        if self.pointed() != cand or not self.running(cand) or not state.get("active"):
             return
         self.result["recovered"] = "%s served since a deploy stopped half-way; %s is back" % (cand, app)
         self.run_steps(release.abort_steps(app, cand, "staged", cand, True, True), state, state)
@@ -442,8 +493,16 @@ class Release(object):
             steps = release.abort_steps(app, cand, self.p["phase"], self.pointed(), bool(back), running)
             self.run_steps(steps, state, restored)
             return
-        if target and target != state.get("active"):
+        active = state.get("active")
+        if target and target != active:
+            # The proxy may already point at the failed colour (the state could not be saved after the switch):
+            # back to the live one first, which still runs, then the failed colour can stop.
+            if self.p["proxy"] and self.pointed() == self.svc(target) and active in self.slots and self.running(self.svc(active)):
+                self.point(self.svc(active))
+                self.drain()
             self.host.compose(cc.compose_stop, [self.svc(target)], what="stop %s" % self.svc(target))
+        if "staged" in state:
+            self.host.save_state(release.without_staged(state))
         self.write_env(state)
 
     def describe(self, state):
@@ -462,8 +521,10 @@ class Release(object):
             plan = self.result.get("plan") or {}
             before = self.before + ("recovered: %s\n" % self.result["recovered"] if self.result.get("recovered") else "")
             if plan.get("action") != "release":
-                return before + "support services: %s\n" % ", ".join(sorted(self.result.get("drift") or {}))
+                return before
             return before + "staged: %s %s beside it (%s)\n" % (target, what, plan.get("reason"))
+        if action == "support":
+            return self.before + "recreated: %s\n" % ", ".join(sorted(self.result.get("drift") or {}))
         if action == "proxy":
             return self.before + "proxy %s -> %s\n" % (self.p["proxy"]["service"], self.result.get("upstream") or target)
         if action == "promote":
@@ -498,7 +559,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             project_dir=dict(type="path", required=True), compose_file=dict(type="str", default="compose.yaml"),
-            action=dict(type="str", default="status", choices=["status", "stage", "proxy", "promote", "settle", "abort"]),
+            action=dict(type="str", default="status", choices=["status", "stage", "support", "proxy", "promote", "settle", "abort"]),
             slots=dict(type="dict", required=True), support=dict(type="list", elements="str", default=[]),
             proxy=dict(type="dict"), candidate=dict(type="dict"), commit=dict(type="str"), ref=dict(type="str"),
             target=dict(type="str"), phase=dict(type="str", default="staged", choices=["staged", "promoted"]),

@@ -103,8 +103,8 @@ def check_manifest(params, customer, service, env):
                            next_step="nothing to push for %s; declare services.* in customers.yaml if that changed" % customer)
     if env not in [s.get("env") for s in slots.get(service, [])]:
         raise ProductError("%s not in manifest (services.%s.%s.secrets)" % (env, service, customer), trap="T08",
-                           next_step="add the slot with `axe customers ingest` (pack secrets) or to customers.yaml, "
-                                     "then push again")
+                           next_step="add the slot with `axe customers ingest %s PACK.json --apply` (pack secrets) or to "
+                                     "customers.yaml, then push again" % customer)
 
 
 def main():

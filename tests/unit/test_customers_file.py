@@ -183,3 +183,20 @@ def test_random_comments_and_edits_elsewhere_survive_byte_for_byte(tmp_path, com
     joined = "\n".join(new_lines)
     assert "\n".join(block) in joined, "another customer's lines changed"
     assert lines[0] == new_lines[0]
+
+
+def test_a_killed_writers_temp_file_is_swept_by_the_next_write(tmp_path):
+    import subprocess
+    gone = subprocess.Popen(["true"])  # a pid that has exited
+    gone.wait()
+    target = tmp_path / "customers.yaml"
+    target.write_text("customers: {}\n")
+    left = tmp_path / (".customers.yaml.%d.tmp" % gone.pid)
+    left.write_text("half")
+    alive = tmp_path / (".customers.yaml.%d.tmp" % os.getppid())  # a writer that still runs
+    alive.write_text("in progress")
+    other = tmp_path / ".other.yaml.1.tmp"
+    other.write_text("not ours")
+    cf._atomic_write(str(target), "customers: {a: 1}\n")
+    assert not left.exists() and alive.exists() and other.exists()
+    assert target.read_text() == "customers: {a: 1}\n"

@@ -93,6 +93,25 @@ def test_promotion_keeps_the_previous_release_for_rollback_and_a_bounded_history
     assert release.rollback_target(release.empty_state()) is None
 
 
+def test_a_promotion_killed_after_the_switch_is_finished_from_the_staged_record():
+    # blue serves A; green was brought up with B (recorded before it started) and the proxy switched to it;
+    # the deploy died before saving the state.
+    state = release.with_staged(live("blue", A), "green", B, "v2", "t1")
+    assert state["staged"] == {"slot": "green", "commit": B, "ref": "v2", "at": "t1"}
+    assert release.plan(state, B, BG)["target"] == "green"  # the state alone would overwrite what serves
+    found = release.interrupted_promotion(state, "green")
+    assert found["commit"] == B
+    finished = release.promoted(state, "green", found["commit"], found["ref"], found["at"])
+    assert finished["active"] == "green" and "staged" not in finished and finished["previous"]["commit"] == A
+    assert release.plan(finished, B, BG)["action"] == "none"
+    # Nothing to finish: the proxy points at the live colour, at a colour nothing was staged in, or nowhere.
+    assert release.interrupted_promotion(state, "blue") is None
+    assert release.interrupted_promotion(release.with_staged(live("blue", A), "blue", B, "v2", "t"), "green") is None
+    assert release.interrupted_promotion(live("blue", A), "green") is None
+    assert release.interrupted_promotion(state, None) is None
+    assert "staged" not in release.without_staged(state) and "staged" in state
+
+
 def test_releases_env_and_upstream_are_plain_text():
     env = release.releases_env(live("blue", A), staged=("green", B))
     assert "AXE_RELEASE_BLUE=%s\n" % A[:12] in env and "AXE_RELEASE_GREEN=%s\n" % B[:12] in env

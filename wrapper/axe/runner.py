@@ -141,6 +141,27 @@ def ansible_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def as_data(value) -> str:
+    """`value` as YAML in which every string is tagged !unsafe: what an operator typed or customer IT sent is
+    handed to Ansible as data and is never rendered as a template (`{{ lookup('pipe', ...) }}` in a legal name or a
+    pack's path stays those characters). Flow style, strings as JSON (a subset of YAML's double-quoted form)."""
+    import json
+    if isinstance(value, str):
+        return "!unsafe " + json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{" + ", ".join("%s: %s" % (json.dumps(str(k), ensure_ascii=False), as_data(v)) for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(as_data(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def write_extravars(private: Path, extravars: dict) -> None:
+    """The run's extra vars as ansible-runner's env/extravars (passed as `-e @file`), never on the command line."""
+    env = private / "env"
+    env.mkdir(exist_ok=True, mode=0o700)
+    (env / "extravars").write_text(as_data(extravars) + "\n", encoding="utf-8")
+
+
 def prune_runs(runs_dir: Path, keep: int) -> None:
     if not runs_dir.is_dir():
         return
@@ -237,11 +258,11 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
             (private_file(settings.state_dir, "bws-", token) if token else contextlib.nullcontext()) as token_file:
         if token_file:
             envvars["AXE_SM_TOKEN_FILE"] = token_file  # the path travels, the token does not (secret_env.py)
+        write_extravars(private, {"axe_run_id": ident, **(extravars or {})})
         runner = ansible_runner.run(
             private_data_dir=str(private),
             playbook=fqcn,
             inventory=inventory,
-            extravars={"axe_run_id": ident, **(extravars or {})},
             envvars=envvars,
             cmdline=" ".join(cmdline) or None,
             limit=limit,

@@ -46,14 +46,14 @@ def run(args) -> int:
         return dday.run(args)
     if args.from_pack or args.ship_log or args.reply_file or args.force_dns:
         raise AxeError("--from-pack, --ship-log, --reply-file and --force-dns are for the whole D-day",
-                       f"axe deploy customer {args.customer} --from-pack PACK.json [--apply]")
+                       f"axe deploy customer {args.customer} --from-pack PACK.json --apply")
     if args.health_timeout is not None and not 1 <= args.health_timeout <= 3600:
         raise AxeError(f"--health-timeout {args.health_timeout} is out of range", "give 1 to 3600 seconds")
     if args.rollback and args.ref:
         raise AxeError("--rollback and --ref contradict each other", "give one: --rollback goes back to the previous release")
     if args.service == "vault" and (args.ref or args.rollback or args.force):
         raise AxeError("--ref, --rollback and --force are for frame, blueprint and hive",
-                       "the vault's image is a setting (AXE_VAULT_IMAGE); run axe deploy vault CUSTOMER [--apply]")
+                       f"the vault's image is a setting (AXE_VAULT_IMAGE); run axe deploy vault {args.customer} --apply")
     settings = vault_session.for_command(args)  # secrets come from the vault
     source = inventory.for_registered_customer(settings, args.customer)
     extravars = {"axe_target": args.customer, "axe_service": args.service, "axe_lock_wait": args.lock_wait,

@@ -17,7 +17,8 @@ def _customers(settings: Settings, args) -> dict[str, dict]:
     """{customer: {"public_domain", "managed"}} for the customers asked about, from customers.yaml."""
     if not settings.customers_file.is_file():
         raise AxeError(f"no customers file at {settings.customers_file}",
-                       "axe customers add CUSTOMER ... --apply, or point AXE_CUSTOMERS_FILE at yours")
+                       "axe customers add CUSTOMER --legal-name NAME --primary-domain DOMAIN --entity ID --apply, "
+                       "or point AXE_CUSTOMERS_FILE at yours")
     collection.importable(settings)
     from ansible_collections.axelabs.onboard.plugins.module_utils.customers_file import CustomersFile
     from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
@@ -32,7 +33,8 @@ def _customers(settings: Settings, args) -> dict[str, dict]:
     for name in names:
         inventory.check_customer_id(name)
         if name not in registry.customers:
-            raise AxeError(f"T01: {name} is not in {settings.customers_file}", "axe customers add ... --apply")
+            raise AxeError(f"T01: {name} is not in {settings.customers_file}",
+                           f"axe customers add {name} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
         out[name] = {"public_domain": registry.customers[name]["public_domain"], "managed": bool(registry.manifest(name))}
     return out
 
