@@ -65,7 +65,8 @@ from ansible_collections.axelabs.onboard.plugins.module_utils.validation import 
 
 
 def tailscale_peers(command):
-    """{host name (lower case): peer} from `tailscale status --json`, and the MagicDNS suffix."""
+    """{host name (lower case): [peers]} from `tailscale status --json`, and the MagicDNS suffix. A name two peers
+    share (a replaced Mac mini still in the tailnet) lists both: which one is the customer's cannot be told."""
     try:
         proc = subprocess.run([command, "status", "--json"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -81,7 +82,9 @@ def tailscale_peers(command):
     except ValueError as exc:
         raise AnsibleParserError("T05: `%s status --json` answered what is not Tailscale's status (%s): %r. "
                                  "Check `tailscale status --json` by hand, or AXE_TAILSCALE" % (command, exc, proc.stdout[:120]))
-    peers = dict(((p.get("HostName") or "").lower(), p) for p in (status.get("Peer") or {}).values())
+    peers = {}
+    for peer in (status.get("Peer") or {}).values():
+        peers.setdefault((peer.get("HostName") or "").lower(), []).append(peer)
     return peers, status.get("MagicDNSSuffix") or (status.get("CurrentTailnet") or {}).get("MagicDNSSuffix") or ""
 
 
@@ -128,7 +131,16 @@ class InventoryModule(BaseInventoryPlugin):
             if only and customer not in only:
                 continue
             sovereign = not registry.manifest(customer)
-            variables = host_vars(customer, entry, peers.get(entry["tailscale_host"].lower()), suffix, sovereign)
+            matching = peers.get(entry["tailscale_host"].lower()) or [None]
+            if len(matching) > 1:
+                raise AnsibleParserError(
+                    "T05: %d Tailscale peers are named %s, the Mac mini of %s: %s. Which one is the customer's cannot be "
+                    "told; remove the stale one from the tailnet (Tailscale admin console: Machines), or set %s's "
+                    "tailscale_host to the right one's name" % (
+                        len(matching), entry["tailscale_host"], customer,
+                        "; ".join("%s (%s, %s)" % ((p.get("DNSName") or "?").rstrip("."), (p.get("TailscaleIPs") or ["?"])[0],
+                                                   "online" if p.get("Online") else "offline") for p in matching), customer))
+            variables = host_vars(customer, entry, matching[0], suffix, sovereign)
             self.inventory.add_host(customer, group="customers")
             self.inventory.add_host(customer, group="sovereign" if sovereign else "managed")
             ts = variables["axe_tailscale"]

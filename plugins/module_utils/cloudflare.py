@@ -17,6 +17,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 import traceback
 
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
@@ -170,7 +172,25 @@ class CloudflareClient(object):
 
 
 def describe(record):
-    return "%s %s (id %s)" % (record["type"], record["content"], record["id"])
+    owner = owner_of(record.get("comment"))
+    return "%s %s (id %s%s)" % (record["type"], record["content"], record["id"],
+                                ", axe's for customer %s" % owner if owner else "")
+
+
+def owner_mark(customer):
+    """The comment on the records the product makes for a customer: it names the customer, so a record another
+    customer's run made is never taken for this one's."""
+    return "%s for customer %s" % (OWNER_COMMENT, customer)
+
+
+def owner_of(comment):
+    """Who a record's comment says owns it: a customer id; "" for the product's older mark, which named only the
+    DNS name (ours for that name); None when the product did not make it."""
+    comment = comment or ""
+    if not comment.startswith(OWNER_COMMENT):
+        return None
+    found = re.match(re.escape(OWNER_COMMENT) + r" for customer ([a-z][a-z0-9-]{1,30})$", comment)
+    return found.group(1) if found else ""
 
 
 def token_permissions(client):
@@ -194,24 +214,28 @@ def token_permissions(client):
 def missing_permissions_error(missing):
     return CloudflareError("T09: the Cloudflare API token lacks %s (and so their Edit)" % ", ".join(missing), trap="T09",
                            next_step="add %s to the token in the Cloudflare dashboard, store it in the vault again "
-                                     "(axe secret push CLOUDFLARE_API_TOKEN --service cloudflare --customer operator --apply), and rerun" % " and ".join(missing))
+                                     "(axe secret push CLOUDFLARE_API_TOKEN --service cloudflare --customer operator "
+                                     "--apply), and rerun" % " and ".join(missing))
 
 
-def plan_dns(records, name, target, owner_comment, replace):
-    """What ensuring `name` CNAME `target` takes, given the records at `name` (pure; trap T02/T03).
+def plan_dns(records, name, target, customer, replace):
+    """What ensuring `name` CNAME `target` for `customer` takes, given the records at `name` (pure; trap T02/T03).
 
-    Only A, AAAA and CNAME conflict with a CNAME; TXT, MX and the rest coexist and are never touched.
+    Only A, AAAA and CNAME conflict with a CNAME; TXT, MX and the rest coexist and are never touched. A record is
+    this customer's when its comment is the customer's owner mark (or the older mark, which named only the DNS
+    name); one marked for another customer is as foreign as one the product never made.
     Returns (actions, blocking): actions are ('create'|'update'|'delete', record or None) in order;
-    blocking lists conflicting records the product does not own, when `replace` is false.
+    blocking lists conflicting records the customer does not own, when `replace` is false.
     """
     address = [r for r in records if r["type"] in ("A", "AAAA", "CNAME")]
-    ours = [r for r in address if r["type"] == "CNAME" and (r.get("comment") or "").startswith(OWNER_COMMENT)]
-    exact = [r for r in address if r["type"] == "CNAME" and r["content"] == target and r.get("proxied", True)]
+    ours = [r for r in address if r["type"] == "CNAME" and owner_of(r.get("comment")) in (customer, "")]
+    exact = [r for r in address if r["type"] == "CNAME" and r["content"] == target and r.get("proxied", True)
+             and owner_of(r.get("comment")) in (customer, "", None)]
     if exact and len(address) == 1:
         record = exact[0]
-        if (record.get("comment") or "").startswith(OWNER_COMMENT):
+        if record.get("comment") == owner_mark(customer):
             return [], []
-        return [("update", record)], []  # right target, not yet marked as ours: adopt it
+        return [("update", record)], []  # right target, not yet marked as this customer's: adopt it
     foreign = [r for r in address if r not in ours]
     if foreign and not replace:
         return [], foreign

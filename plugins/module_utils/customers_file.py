@@ -262,6 +262,37 @@ class CustomersFile(object):
     def customers(self):
         return self.document.get("customers") or {}
 
+    def sharing_public_domain(self, customer, domain=None):
+        """The other customers whose public_domain is `domain` (default: the customer's own). One public name is one
+        tunnel and one DNS record: two customers on it would serve one customer's employees the other's stack."""
+        if domain is None:
+            domain = (self.customers.get(customer) or {}).get("public_domain")
+        domain = (domain or "").rstrip(".").lower()
+        return sorted(name for name, entry in self.customers.items()
+                      if name != customer and domain
+                      and str((entry or {}).get("public_domain") or "").rstrip(".").lower() == domain)
+
+    def refuse_shared_public_domain(self, customer):
+        """The customer's public_domain is its own, or a ProductError naming who else has it."""
+        sharing = self.sharing_public_domain(customer)
+        if sharing:
+            domain = (self.customers.get(customer) or {}).get("public_domain")
+            raise ProductError("public_domain %s is already %s's: one public name is one customer's tunnel" % (
+                domain, ", ".join(sharing)), details=["customers.%s.public_domain" % customer],
+                next_step="give %s its own public_domain (--public-domain; the default is %s.axelabs.ai); "
+                          "nothing was changed" % (customer, customer))
+
+    def check_public_domains(self):
+        """Refuse a registry in which two customers share a public_domain (every write checks it)."""
+        seen = {}
+        for name in sorted(self.customers):
+            domain = str((self.customers[name] or {}).get("public_domain") or "").rstrip(".").lower()
+            if domain and domain in seen:
+                raise ProductError("%s and %s have the same public_domain %s" % (seen[domain], name, domain),
+                                   next_step="give %s its own public_domain (axe customers add %s --public-domain "
+                                             "%s.axelabs.ai --apply); nothing was changed" % (name, name, name))
+            seen.setdefault(domain, name)
+
     def entry(self, customer):
         entry = self.customers.get(customer)
         if entry is None:
@@ -292,7 +323,9 @@ class CustomersFile(object):
     def write(self, new_text):
         """Write atomically; the previous version stays as `.bak`. A customers.yaml that is a symlink
         (into a dotfiles repository, say) stays one: the file it points at is replaced."""
-        self.validate(_yaml().load(new_text))
+        document = _yaml().load(new_text)
+        self.validate(document)
+        CustomersFile(self.path).load(text=new_text).check_public_domains()
         target = os.path.realpath(self.path)
         if os.path.isdir(target):
             os.rmdir(target)  # T23: only an empty one gets here (check_not_directory)

@@ -44,6 +44,12 @@ def customer_entry(path, customer, planned_text=None):
     entry = customers.plain(registry.entry(customer))
     manifest = registry.manifest(customer)
     notes = []
+    sharing = registry.sharing_public_domain(customer)
+    if sharing:
+        notes.append(finding("T02", "%s's public_domain %s is also %s's: one name, one tunnel" % (
+            customer, entry.get("public_domain"), ", ".join(sharing)),
+            "give one of them its own public_domain in customers.yaml (axe customers add %s --public-domain "
+            "%s.axelabs.ai --apply)" % (customer, customer)))
     if not manifest:
         notes.append(finding("T24", "%s has no services manifest (sovereignty, D-ops-40): only the pack and the tunnel "
                                     "are ours; frame, blueprint, hive and the vault are skipped" % customer, "", blocking=False))
@@ -58,7 +64,7 @@ def vault_reachable(vault):
         return [from_error(exc)]
 
 
-def cloudflare(client, api_token, name, force_dns):
+def cloudflare(client, api_token, name, force_dns, customer):
     """T09 (the token, its zone and Read permissions), then T02/T03 (the records at the public name)."""
     if not api_token:
         return [finding("T09", "no Cloudflare API token in the vault (axe/operator/cloudflare/CLOUDFLARE_API_TOKEN)",
@@ -73,7 +79,7 @@ def cloudflare(client, api_token, name, force_dns):
     except ProductError as exc:
         return [from_error(exc, "T09")]
     out = []
-    dummy, foreign = cf.plan_dns(records, name, "", cf.OWNER_COMMENT, False)
+    dummy, foreign = cf.plan_dns(records, name, "", customer, False)
     if foreign:
         described = ", ".join(map(cf.describe, foreign))
         if force_dns:

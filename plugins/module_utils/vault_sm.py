@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import os
 import re
 import subprocess
@@ -112,6 +113,27 @@ def read_token(environ=None, security="security"):
     return read.stdout.strip() if read.returncode == 0 and read.stdout.strip() else None
 
 
+@contextlib.contextmanager
+def _sdk_scope(ca_file):
+    """While the SDK's client is made and logs in: the CA bundle AXE_SM_CA_FILE names is the one SSL_CERT_FILE
+    names (the SDK builds its HTTP client then; Cloudflare's client and the checks from outside never see it), and
+    files are created private (umask 077: the SDK's state file holds the session, and is never wider, even for an
+    instant). Both are put back after."""
+    before_ca = os.environ.get("SSL_CERT_FILE")
+    before_umask = os.umask(0o077)
+    if ca_file:
+        os.environ["SSL_CERT_FILE"] = ca_file
+    try:
+        yield
+    finally:
+        os.umask(before_umask)
+        if ca_file:
+            if before_ca is None:
+                os.environ.pop("SSL_CERT_FILE", None)
+            else:
+                os.environ["SSL_CERT_FILE"] = before_ca
+
+
 class SecretsManagerBackend(object):
     """The same steps as BwServeBackend (status, get, exists, plan_put, put, delete, list), on the SDK."""
 
@@ -167,9 +189,6 @@ class SecretsManagerBackend(object):
                 % KEYCHAIN_SERVICE,
                 next_step="store the machine account's access token: security add-generic-password -U -a axe -s %s -w "
                           "(it prompts; never put the token on a command line)" % KEYCHAIN_SERVICE)
-        if self.ca_file:
-            # The SDK trusts the CA bundle SSL_CERT_FILE names (this process only: a module or axe itself).
-            os.environ["SSL_CERT_FILE"] = self.ca_file
         if self.state_file:
             state_dir = os.path.dirname(self.state_file)
             if state_dir and not os.path.isdir(state_dir):
@@ -177,10 +196,11 @@ class SecretsManagerBackend(object):
         settings = bitwarden_sdk.client_settings_from_dict({
             "apiUrl": self.api_url, "identityUrl": self.identity_url, "deviceType": "SDK",
             "userAgent": "axelabs.onboard"})
-        client = bitwarden_sdk.BitwardenClient(settings)
-        self._call("login at %s" % self.identity_url, client.auth().login_access_token, token, self.state_file)
+        with _sdk_scope(self.ca_file):
+            client = bitwarden_sdk.BitwardenClient(settings)
+            self._call("login at %s" % self.identity_url, client.auth().login_access_token, token, self.state_file)
         if self.state_file and os.path.exists(self.state_file):
-            os.chmod(self.state_file, 0o600)
+            os.chmod(self.state_file, 0o600)  # one written before this version, wider
         self._client = client
         return client
 

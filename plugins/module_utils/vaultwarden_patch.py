@@ -24,6 +24,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.axelabs.onboard.plugins.module_utils.redact import redact_line
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 
 ANCHOR = "SSO_SIGNUPS_MATCH_EMAIL"
@@ -42,6 +43,20 @@ def wanted(public_domain):
 def _yaml():
     from ruamel.yaml import YAML
     return YAML(typ="rt")
+
+
+def _load(text):
+    """The compose file, or an error naming where it breaks: never ruamel's own message, which quotes the lines
+    around the fault (a compose file written by hand may hold the client secret inline)."""
+    from ruamel.yaml.error import YAMLError
+    try:
+        return _yaml().load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = "line %d, column %d" % (mark.line + 1, mark.column + 1) if mark is not None else "somewhere"
+        problem = (getattr(exc, "problem", None) or "not valid YAML").strip()
+        raise ProductError("the compose file is not valid YAML at %s: %s" % (where, problem),
+                           next_step="fix that line (its text is not shown: it may hold a secret), then run again")
 
 
 def _scalar(value):
@@ -65,7 +80,7 @@ def _environment(document, service):
 
 def effective_env(text, service):
     """{KEY: value} of the service's environment, anchors and merges resolved, either form."""
-    env = _environment(_yaml().load(text), service)
+    env = _environment(_load(text), service)
     if isinstance(env, dict):
         return dict((str(k), _scalar(v)) for k, v in env.items())
     out = {}
@@ -107,7 +122,7 @@ def _render(style_line, key, value):
     m = _MAP_LINE.match(style_line)
     if m:
         return '%s%s: "%s"' % (m.group("indent"), key, value)
-    raise ProductError("cannot read the %s line's style: %r" % (ANCHOR, style_line.strip()),
+    raise ProductError("cannot read the %s line's style: %r" % (ANCHOR, redact_line(style_line.strip())),
                        next_step="write it as `%s: \"true\"` or `- %s=true`" % (ANCHOR, ANCHOR))
 
 
@@ -119,13 +134,13 @@ def _rewrite(line, key, value):
     m = _MAP_LINE.match(line)
     if m and m.group("key") == key:
         return '%s%s%s%s: "%s"%s' % (m.group("indent"), m.group("q"), key, m.group("q"), value, m.group("comment") or "")
-    raise ProductError("%s is written in a way the patch cannot rewrite safely: %r" % (key, line.strip()),
+    raise ProductError("%s is written in a way the patch cannot rewrite safely: %r" % (key, redact_line(line.strip())),
                        next_step="write it on one line as `%s: \"%s\"` and run again" % (key, value))
 
 
 def plan(text, public_domain, service="axe-vaultwarden"):
     """{"findings": [(key, now, wanted, trap, action)], "text": patched text} — action is ok, set or add."""
-    document = _yaml().load(text)
+    document = _load(text)
     env = _environment(document, service)
     current = effective_env(text, service)
     where = _lines_of(env)

@@ -16,8 +16,10 @@ description:
   - Ensures O(name) is a proxied CNAME to C(<tunnel-id>.cfargotunnel.com).
   - Only A, AAAA and CNAME records conflict with a CNAME (Cloudflare 81053/81054). TXT, MX and the other types
     at the name coexist and are never touched (trap T03), such as the customer's domain-verification TXT.
-  - Records this product creates carry a comment saying so. A conflicting record without it (a stale A from
-    the old procedure, trap T02) is reported with its id and content, and replaced only with O(replace_conflicting).
+  - Records this product creates carry a comment naming the customer they are for (C(managed by axe
+    (axelabs.onboard) for customer CUSTOMER)). A conflicting record without it (a stale A from the old procedure,
+    trap T02), or marked for another customer, is reported with its id and content, and replaced only with
+    O(replace_conflicting).
 author:
   - AXE Labs (@axelabs)
 extends_documentation_fragment:
@@ -33,6 +35,10 @@ options:
     description: The tunnel the name points at.
     type: str
     required: true
+  customer:
+    description: The customer the name is for; the record's owner mark names it.
+    type: str
+    required: true
   replace_conflicting:
     description: Delete A, AAAA and CNAME records at O(name) that the product does not own.
     type: bool
@@ -44,6 +50,7 @@ EXAMPLES = r"""
   axelabs.onboard.cloudflare_dns:
     name: acme.axelabs.ai
     tunnel_id: "{{ tunnel.tunnel_id }}"
+    customer: acme
 """
 
 RETURN = r"""
@@ -68,7 +75,7 @@ from ansible_collections.axelabs.onboard.plugins.module_utils.validation import 
 
 def main():
     argument_spec = dict(name=dict(type="str", required=True), tunnel_id=dict(type="str", required=True),
-                         replace_conflicting=dict(type="bool", default=False))
+                         customer=dict(type="str", required=True), replace_conflicting=dict(type="bool", default=False))
     argument_spec.update(common_args.cloudflare_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not cf.HAS_CLOUDFLARE:
@@ -76,15 +83,15 @@ def main():
     p = module.params
     name = p["name"].rstrip(".").lower()
     target = cf.tunnel_target(p["tunnel_id"])
-    comment = "%s for %s" % (cf.OWNER_COMMENT, name)
+    comment = cf.owner_mark(p["customer"])
     try:
         client = common_args.cloudflare_from(p)
         records = client.records_at(name)
-        actions, blocking = cf.plan_dns(records, name, target, cf.OWNER_COMMENT, p["replace_conflicting"])
+        actions, blocking = cf.plan_dns(records, name, target, p["customer"], p["replace_conflicting"])
         if blocking:
             raise ProductError("%s holds records this product does not own: %s" % (name, ", ".join(map(cf.describe, blocking))),
                                trap="T02", next_step="check they are stale (the old procedure's A record), then rerun "
-                                                     "with replace_conflicting (axe onboard CUSTOMER --force-dns --apply)")
+                                                     "with replace_conflicting (axe onboard %s --force-dns --apply)" % p["customer"])
         done = []
         for action, record in actions:
             done.append({"action": action, "type": record["type"] if record else "CNAME",

@@ -52,6 +52,9 @@ present:
 
 import json
 import os
+import re
+import shutil
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -60,6 +63,30 @@ from ansible_collections.axelabs.onboard.plugins.module_utils.service_host impor
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 
 CHECKS = {"volumes": (cc.volume_exists, cc.volume_create), "networks": (cc.network_exists, cc.network_create)}
+MISSING_ENV_FILE = re.compile(r"env file (\S+) not found")
+
+
+def declared(host, module, compose_file):
+    """The external volumes and networks the compose file declares. In check mode the env files a later step
+    writes (.env.local) may not be there yet - a first run, or one stopped before step 5: then the file is read
+    against empty stand-ins in a scratch directory, so the plan still names what apply would create."""
+    rc, out, err = host.run(cc.compose_config(host.project_dir, compose_file), check=False)
+    if rc != 0 and module.check_mode and MISSING_ENV_FILE.search(err or ""):
+        scratch = tempfile.mkdtemp(prefix="axe-plan-")
+        try:
+            path = host.path(compose_file)
+            for dummy in range(8):  # compose names one missing env file at a time; a file has a few at most
+                rc, out, err = host.run(cc.compose_config(scratch, path), check=False)
+                found = MISSING_ENV_FILE.search(err or "") if rc != 0 else None
+                if not found or not found.group(1).startswith(scratch):
+                    break
+                open(found.group(1), "w").close()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if rc != 0:
+        raise ProductError("docker compose config failed (exit %d): %s" % (rc, (err or out).strip()[-800:]),
+                           next_step="fix what the message names and run the deploy again: every step is re-runnable")
+    return cc.external_resources(json.loads(out))
 
 
 def main():
@@ -74,10 +101,9 @@ def main():
     try:
         wanted = {"volumes": [], "networks": list(p["networks"])}
         if os.path.isfile(host.path(p["compose_file"])):
-            dummy, out, dummy = host.compose(cc.compose_config, what="docker compose config")
-            declared = cc.external_resources(json.loads(out))
+            found = declared(host, module, p["compose_file"])
             for kind in wanted:
-                wanted[kind] += [n for n in declared[kind] if n not in wanted[kind]]
+                wanted[kind] += [n for n in found[kind] if n not in wanted[kind]]
         elif not module.check_mode:
             raise ProductError("no %s in %s" % (p["compose_file"], p["project_dir"]), next_step="run the clone step first")
         for kind, names in wanted.items():

@@ -42,6 +42,11 @@ options:
     description: The customer's entity ids. Required for a new entry.
     type: list
     elements: str
+  entity_names:
+    description:
+      - The legal name of an entity, by entity id (merged into the entry's C(entity_names); an entity without one is
+        registered under the customer's legal name). Stored as given, Korean included.
+    type: dict
   tailscale_host:
     description: The Mac mini's Tailscale host name. Default for a new entry C({customer}-macmini).
     type: str
@@ -60,6 +65,15 @@ EXAMPLES = r"""
     legal_name: ACME Korea Co., Ltd.
     primary_domain: acme.co.kr
     entities: [acme-kr]
+  delegate_to: localhost
+
+- name: A Korean legal name, and an entity's own
+  axelabs.onboard.customer_entry:
+    customer: zeta
+    legal_name: 제타 주식회사
+    primary_domain: zeta.co.kr
+    entities: [zeta-kr]
+    entity_names: {zeta-kr: (주)제타코리아}
   delegate_to: localhost
 """
 
@@ -86,7 +100,7 @@ FIELDS = ("legal_name", "primary_domain", "public_domain", "entities", "tailscal
 
 def main():
     argument_spec = dict(customer=dict(type="str", required=True),
-                         entities=dict(type="list", elements="str"))
+                         entities=dict(type="list", elements="str"), entity_names=dict(type="dict"))
     for field in FIELDS:
         argument_spec.setdefault(field, dict(type="str"))
     argument_spec.update(common_args.customers_file_spec())
@@ -126,6 +140,14 @@ def main():
                 for key, value in wanted.items():
                     if cf.plain(entry.get(key)) != value:
                         entry[key] = cf.quoted(value)
+            names = dict((str(k), str(v)) for k, v in (module.params["entity_names"] or {}).items())
+            if names:
+                if entry.get("entity_names") is None:
+                    entry["entity_names"] = cf.quoted({})
+                for entity, name in sorted(names.items()):
+                    if cf.plain(entry["entity_names"].get(entity)) != name:
+                        entry["entity_names"][entity] = cf.quoted(name)
+            f.refuse_shared_public_domain(customer)
             before = f.text if os.path.isfile(f.path) else ""
             new_text = f.render()
             changed = new_text != before

@@ -115,6 +115,7 @@ class IngestManager(object):
 
     def plan(self):
         entry = self.file.load().entry(self.customer)
+        self.file.refuse_shared_public_domain(self.customer)
         pack = packs.read(self.params["pack"], self.params["pack_format"])
         warnings = packs.check(pack, self.customer, entry["public_domain"], self.params["pack"])
         cf.apply_pack(self.file.document, self.customer, pack)

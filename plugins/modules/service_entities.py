@@ -51,8 +51,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 registered:
-  description: Entity ids registered by this call (in check mode, that would be).
-  returned: success
+  description:
+    - Entity ids registered by this call (in check mode, that would be). On failure, only those the service confirmed
+      before the failing one; the failing entity is never listed.
+  returned: always
   type: list
   elements: str
 existing:
@@ -103,8 +105,8 @@ def main():
             if entity["id"] in known:
                 existing.append(entity["id"])
                 continue
-            registered.append(entity["id"])
             if module.check_mode:
+                registered.append(entity["id"])  # would be
                 continue
             names = list(entity.get("env") or [])
             if names:
@@ -120,6 +122,7 @@ def main():
                 why = (last_json(out).get("error") or err or out).strip()[-400:]
                 raise ProductError("registering entity %s in %s failed: %s" % (entity["id"], p["container"], why),
                                    trap="T16" if rc == 3 else None, next_step="fix the cause and deploy again (registration is idempotent)")
+            registered.append(entity["id"])  # only once the service said so
     except ProductError as exc:
         module.fail_json(msg=str(exc), registered=registered, commands=host.commands)
     module.exit_json(changed=bool(registered), registered=registered, existing=existing, commands=host.commands,

@@ -118,7 +118,7 @@ def controller_findings(module, result):
     vault_problems = checks.vault_reachable(vault)
     found += vault_problems
     found += checks.cloudflare(common_args.cloudflare_from(p) if p["api_token"] else None, p["api_token"],
-                               (p["public_domain"] or "").rstrip(".").lower(), p["force_dns"])
+                               (p["public_domain"] or "").rstrip(".").lower(), p["force_dns"], customer)
     if entry is not None and manifest and not vault_problems:
         found += checks.service_values(vault, customer, entry, manifest, p["definitions"], will_exist)
     return found

@@ -70,7 +70,7 @@ def test_dns_cname_keeps_the_txt_and_is_idempotent(cf_env, sdk, tmp_path):
     name = f"c{uuid.uuid4().hex[:8]}.{z.name}"
     txt = sdk.dns.records.create(zone_id=z.id, name=name, type="TXT", content="ms=verify-12345", ttl=1)
     tunnel_id = str(uuid.uuid4())
-    args = {"name": name, "tunnel_id": tunnel_id}
+    args = {"name": name, "tunnel_id": tunnel_id, "customer": "acme"}
     plan = module(cf_env, tmp_path, "cloudflare_dns", args, "--check", "--diff")
     assert plan["changed"] and [a["action"] for a in plan["actions"]] == ["create"]
     assert list(sdk.dns.records.list(zone_id=z.id, name={"exact": name}, type="CNAME")) == []
@@ -81,14 +81,19 @@ def test_dns_cname_keeps_the_txt_and_is_idempotent(cf_env, sdk, tmp_path):
     records = {r.type: r for r in sdk.dns.records.list(zone_id=z.id, name={"exact": name})}
     assert set(records) == {"TXT", "CNAME"}
     assert records["CNAME"].content == f"{tunnel_id}.cfargotunnel.com" and records["CNAME"].proxied
-    assert records["CNAME"].comment.startswith("managed by axe (axelabs.onboard)")
+    assert records["CNAME"].comment == "managed by axe (axelabs.onboard) for customer acme"
+    # The same name, asked for by another customer: acme's record is foreign to it (T02), untouched.
+    other = module(cf_env, tmp_path, "cloudflare_dns", {**args, "customer": "beta"}, expect_rc=2)
+    assert other["trap"] == "T02" and "axe's for customer acme" in other["msg"]
+    assert {r.type: r.comment for r in sdk.dns.records.list(zone_id=z.id, name={"exact": name})}["CNAME"] == \
+        records["CNAME"].comment
 
 
 def test_stale_a_record_is_reported_then_replaced_only_when_asked(cf_env, sdk, tmp_path):
     z = zone(sdk, cf_env)
     name = f"s{uuid.uuid4().hex[:8]}.{z.name}"
     stale = sdk.dns.records.create(zone_id=z.id, name=name, type="A", content="192.0.2.10", ttl=1, proxied=True)
-    args = {"name": name, "tunnel_id": str(uuid.uuid4())}
+    args = {"name": name, "tunnel_id": str(uuid.uuid4()), "customer": "acme"}
     refused = module(cf_env, tmp_path, "cloudflare_dns", args, expect_rc=2)
     assert refused["trap"] == "T02" and f"A 192.0.2.10 (id {stale.id})" in refused["msg"]
     assert [r.id for r in sdk.dns.records.list(zone_id=z.id, name={"exact": name})] == [stale.id]
@@ -100,7 +105,8 @@ def test_stale_a_record_is_reported_then_replaced_only_when_asked(cf_env, sdk, t
 def test_token_without_dns_permission_gets_the_named_error(cf_env, lab, tmp_path):
     no_dns = (lab.lab.state_dir / "cloudflare" / "token-no-dns").read_text().strip()
     out = module({**cf_env, "CLOUDFLARE_API_TOKEN": no_dns}, tmp_path, "cloudflare_dns",
-                 {"name": f"x.{cf_env['AXE_CLOUDFLARE_ZONE']}", "tunnel_id": str(uuid.uuid4())}, expect_rc=2)
+                 {"name": f"x.{cf_env['AXE_CLOUDFLARE_ZONE']}", "tunnel_id": str(uuid.uuid4()), "customer": "acme"},
+                 expect_rc=2)
     assert out["trap"] == "T09" and "lacks the permission DNS:Read" in out["msg"]
     assert no_dns not in json.dumps(out)
 

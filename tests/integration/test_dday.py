@@ -31,6 +31,11 @@ ENV_MARKERS = {"BW_SESSION": "leakmarker-bw-session-0001", "BWS_ACCESS_TOKEN": "
                "CLOUDFLARE_API_TOKEN": "leakmarker-cf-token-0003", "ACME_DB_PASSWORD": "leakmarker-password-0004",
                "SOME_SIGNING_KEY": "leakmarker-signing-key-0005", "PUSH_SECRET": "leakmarker-secret-0006"}
 STEPS = ["ingest", "preflight", "cloudflared", "frame", "blueprint", "hive", "vault", "health"]
+# Names as Korean customers have them (issue 14, item 1): Hangul, (주), spaces, both quotes, &, an emoji, and one
+# long name; passed through customers.yaml, frame's and hive's registration, the IT reply and --json unchanged.
+LEGAL_NAME = "원샷 주식회사 (주) \"One Shot\" & Co's 🚀"
+ENTITY_NAMES = {"oneshot-kr": "(주)원샷코리아 'KR' & \"본사\"",
+                "oneshot-us": "원샷 아메리카 " + "가나다라마바사 " * 20 + "Inc."}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +53,9 @@ def d(lab, tmp_path_factory):
         d.sdk = cloudflare.Cloudflare(api_token=d.settings["AXE_LAB_CLOUDFLARE_TOKEN"],
                                       base_url=d.settings["AXE_LAB_CLOUDFLARE_URL"])
         d.zone = next(iter(d.sdk.zones.list(name="axelabs.ai")))
-        run = d.axe("customers", "add", CUSTOMER, "--legal-name", "One Shot Co., Ltd.", "--primary-domain", "oneshot.co.kr",
-                    "--entity", "oneshot-kr", "--apply", "--yes")
+        run = d.axe("customers", "add", CUSTOMER, "--legal-name", LEGAL_NAME, "--primary-domain", "oneshot.co.kr",
+                    *[a for e, n in ENTITY_NAMES.items() for a in ("--entity", e, "--entity-name", f"{e}={n}")],
+                    "--apply", "--yes")
         assert run.returncode == 0, run.stdout + run.stderr
         # The services the contract names (the pack's ingest adds their slots); without it oneshot is T24's.
         d.customers.write_text(d.customers.read_text() + "services:\n  frame:\n    oneshot:\n      secrets: []\n")
@@ -134,6 +140,16 @@ def test_one_command_takes_the_customer_from_nothing_to_four_services_answering(
         assert d.get(path)[0] == 200, path
     reply = open(applied["reply_file"], encoding="utf-8").read()
     assert "https://oneshot.axelabs.ai/vault/#/sso" in reply and "ONESHOT" in reply  # T15
+    assert f"# {LEGAL_NAME}: AXE Labs 배포 완료" in reply and f"안녕하세요, {LEGAL_NAME} IT 담당자님." in reply
+    # Each entity, in the live release of frame (postgres) and hive (sqlite), under exactly its own name.
+    for cli, proxy in (("frame.cli", "axe-frame-proxy"), ("hive.cli", "axe-hive-proxy")):
+        upstream = d.docker(f"docker exec {proxy} cat /etc/nginx/axe/upstream.conf")
+        live = re.search(r"set \$axe_upstream ([\w-]+):", upstream).group(1)
+        listed = json.loads(d.docker(f"docker exec {live} python3 -m {cli} list-entities").strip().splitlines()[-1])
+        assert {e["id"]: e["legal_name"] for e in listed["entities"]} == ENTITY_NAMES, (live, listed)
+    for service in ("frame", "hive"):
+        assert sorted(applied["hosts"][CUSTOMER]["deploys"][service]["entities_registered"]) == sorted(ENTITY_NAMES)
+    assert applied["legal_name"] == LEGAL_NAME
     assert "배포 완료" in reply and "Deployment complete" in reply
     [line] = d.ship_log.read_text().splitlines()
     assert f" shipped {CUSTOMER} https://{DOMAIN} frame=v1@" in line and "health=blueprint:200,frame:200,hive:200,vault:200" in line

@@ -53,8 +53,24 @@ class Poller(threading.Thread):
         return {k: v for k, v in self.seen.items() if not k[0].isdigit()}
 
 
+# A secret holding every character .env.local could get wrong (issue 14, item 5): quotes, $, a backslash, #, and a
+# newline followed by what would be a second variable if the line ended there.
+HOSTILE = "tok'en\"$HOME ${HOME} $$ \\ # not a comment\nSECOND_VAR=injected\\"
+
+
+def _container_env(dday, container, *names):
+    code = "import json,os,sys; print(json.dumps([os.environ.get(n) for n in sys.argv[1:]]))"
+    out = dday.docker(f"docker exec {container} python3 -c '{code}' {' '.join(names)}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("service", ["frame", "blueprint", "hive"])
 def test_check_apply_check_apply(dday, service):
+    if service == "frame":
+        import sys
+        sys.path.insert(0, str(ROOT / ".collections"))
+        from ansible_collections.axelabs.onboard.plugins.module_utils import vault
+        vault.backend("bw_serve", url=dday.settings["AXE_VAULT_URL"]).put(CUSTOMER, "frame", "FRAME_DEP_MCP_TOKEN", HOSTILE)
     run, plan = dday.deploy(service, apply=False)
     assert run.returncode == 0 and plan["changed"] == 1, run.stdout
     # Check mode changed nothing on the host.
@@ -67,6 +83,8 @@ def test_check_apply_check_apply(dday, service):
     assert report["action"] == "release" and report["ref"] == "v1"
     assert dday.version(service) == "1.0.0"
     assert dday.host.ssh(f"stat -c %a ~/.axe/services/{service}/.env.local").stdout.strip() == "600"
+    if service == "frame":  # exactly the value, and no second variable
+        assert _container_env(dday, "frame-mcp-blue", "FRAME_MCP_TOKEN", "SECOND_VAR") == [HOSTILE, None]
 
     run, again = dday.deploy(service, apply=False)
     assert run.returncode == 0 and again["changed"] == 0, run.stdout

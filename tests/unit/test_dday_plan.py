@@ -164,21 +164,21 @@ class FakeCloudflare:
 
 
 def test_cloudflare_findings_name_a_missing_token_missing_permissions_and_foreign_records():
-    [no_token] = trap_checks.cloudflare(None, "", "acme.axelabs.ai", False)
+    [no_token] = trap_checks.cloudflare(None, "", "acme.axelabs.ai", False, "acme")
     assert no_token["trap"] == "T09" and "axe secret push CLOUDFLARE_API_TOKEN" in no_token["next_step"]
-    [scopes] = trap_checks.cloudflare(FakeCloudflare(missing={"Cloudflare Tunnel:Read"}), "t", "acme.axelabs.ai", False)
+    [scopes] = trap_checks.cloudflare(FakeCloudflare(missing={"Cloudflare Tunnel:Read"}), "t", "acme.axelabs.ai", False, "acme")
     assert scopes["trap"] == "T09" and "Cloudflare Tunnel:Read" in scopes["problem"]
     [bad] = trap_checks.cloudflare(FakeCloudflare(error=CloudflareError("token invalid", trap="T09", next_step="new token")),
-                                   "t", "acme.axelabs.ai", False)
+                                   "t", "acme.axelabs.ai", False, "acme")
     assert bad == {"trap": "T09", "problem": "token invalid", "next_step": "new token", "blocking": True}
     records = [{"type": "A", "content": "203.0.113.7", "id": "r1"},
                {"type": "TXT", "content": "ms=verify", "id": "r2"},
                {"type": "CNAME", "content": "old.cfargotunnel.com", "id": "r3", "comment": OWNER_COMMENT + " x"}]
-    t02, t03 = trap_checks.cloudflare(FakeCloudflare(records), "t", "acme.axelabs.ai", False)
+    t02, t03 = trap_checks.cloudflare(FakeCloudflare(records), "t", "acme.axelabs.ai", False, "acme")
     assert t02["trap"] == "T02" and t02["blocking"] and "A 203.0.113.7 (id r1)" in t02["problem"]
     assert "r3" not in t02["problem"]  # ours: updated by the DNS step, never a finding
     assert t03["trap"] == "T03" and not t03["blocking"] and "TXT ms=verify" in t03["problem"]
-    forced, _ = trap_checks.cloudflare(FakeCloudflare(records), "t", "acme.axelabs.ai", True)
+    forced, _ = trap_checks.cloudflare(FakeCloudflare(records), "t", "acme.axelabs.ai", True, "acme")
     assert forced["trap"] == "T02" and not forced["blocking"]
 
 

@@ -298,5 +298,19 @@ def test_render_env_names_what_the_entry_lacks():
     full = {"public_domain": "a.axelabs.ai", "sso": {"tenant_id": "t", "apps": {"blueprint": {"client_id": "c"}}}}
     assert ss.render_env(templates, full) == ({"AZURE_AD_TENANT_ID": "t", "AZURE_AD_CLIENT_ID": "c",
                                                "NEXTAUTH_URL": "https://a.axelabs.ai"}, [])
-    with pytest.raises(ProductError):
-        ss.render_env({"X": "{legal_name}"}, {"legal_name": "O'Brien"})
+    # Any value: .env.local quotes it (env_file.quote), so a legal name with quotes is a value like any other.
+    assert ss.render_env({"X": "{legal_name}"}, {"legal_name": "O'Brien \"주\""}) == ({"X": "O'Brien \"주\""}, [])
+
+
+def test_env_file_values_are_one_double_quoted_line_with_every_special_escaped():
+    from ansible_collections.axelabs.onboard.plugins.module_utils import env_file
+    assert env_file.quote("plain") == '"plain"'
+    assert env_file.quote("it's \"$5\" \\ #x") == '"it\'s \\"\\$5\\" \\\\ #x"'
+    assert env_file.quote("a\nB=1\r\t") == '"a\\nB=1\\r\\t"'
+    assert env_file.quote("ends with \\") == '"ends with \\\\"'
+    assert env_file.quote("제타 😀") == '"제타 😀"'
+    # Whatever the value, the line cannot end early: no raw line break, and every quote inside is escaped.
+    for value in ("\n\n", "\"\n", "\\\"", "x\\\nY=2"):
+        quoted = env_file.quote(value)
+        assert "\n" not in quoted and "\r" not in quoted
+        assert quoted[0] == quoted[-1] == '"' and '"' not in quoted[1:-1].replace('\\"', "").replace("\\\\", "")

@@ -112,3 +112,32 @@ def test_tailscale_down_or_unreadable_is_an_inventory_error_naming_t05(tmp_path,
     with pytest.raises(AnsibleParserError) as caught:
         tailscale_peers(str(cmd))
     assert words.format(cmd=cmd) in str(caught.value)
+
+
+def test_two_tailscale_peers_with_the_customers_host_name_are_an_error_naming_both(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    from helpers.samples import CUSTOMERS_YAML
+    root = Path(__file__).resolve().parents[2]
+    status = {"MagicDNSSuffix": "tail.ts.net", "Peer": {
+        "n1": {"HostName": "acme-macmini", "DNSName": "acme-macmini.tail.ts.net.", "TailscaleIPs": ["100.64.0.1"],
+               "Online": True, "CurAddr": "192.0.2.1:41641"},
+        "n2": {"HostName": "ACME-macmini", "DNSName": "acme-macmini-1.tail.ts.net.", "TailscaleIPs": ["100.64.0.2"],
+               "Online": False}}}
+    fake = tmp_path / "tailscale"
+    fake.write_text("#!/bin/sh\ncat <<'EOF'\n%s\nEOF\n" % json.dumps(status))
+    fake.chmod(0o755)
+    customers = tmp_path / "customers.yaml"
+    customers.write_text(CUSTOMERS_YAML)
+    env = {**os.environ, "AXE_CUSTOMERS_FILE": str(customers), "AXE_TAILSCALE": str(fake),
+           "ANSIBLE_COLLECTIONS_PATH": str(root / ".collections"), "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True"}
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(root / "inventory" / "customers.yml"),
+                           "--list"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode != 0
+    message = " ".join(proc.stderr.split())
+    assert "T05: 2 Tailscale peers are named acme-macmini, the Mac mini of acme" in message, proc.stderr
+    assert "acme-macmini.tail.ts.net (100.64.0.1, online)" in message
+    assert "acme-macmini-1.tail.ts.net (100.64.0.2, offline)" in message

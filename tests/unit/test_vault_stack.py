@@ -113,3 +113,40 @@ def test_diffs_mask_secret_named_settings_in_every_form():
                                  "NEXTAUTH_SECRET=<redacted>\n"
                                  '      SSO_CLIENT_ID: "client-1"\n'
                                  '      SSO_CLIENT_SECRET:\n')
+
+
+def test_diff_redaction_covers_the_names_real_configurations_use_and_values_over_several_lines():
+    from ansible_collections.axelabs.onboard.plugins.module_utils import redact
+    secrets = ["AdminTokenValue42", "pushInstallKey42", "duoSkeyValue42", "smtpPass#42", "dbPassw0rd42",
+               "blockLineOne42", "blockLineTwo42", "pemBodyLine42"]
+    text = ("services:\n  vw:\n    environment:\n"
+            '      ADMIN_TOKEN: "AdminTokenValue42"\n'
+            "      PUSH_INSTALLATION_KEY: pushInstallKey42\n"
+            "      - DUO_SKEY=duoSkeyValue42\n"
+            "      SMTP_PASSWORD: 'smtpPass#42'\n"
+            "      DATABASE_URL: postgresql://vw:dbPassw0rd42@db:5432/vw\n"
+            "      SSO_CLIENT_SECRET: |\n        blockLineOne42\n        blockLineTwo42\n"
+            '      RSA_PRIVATE_KEY="-----BEGIN KEY\npemBodyLine42\n-----END KEY"\n'
+            "      DOMAIN: https://acme.axelabs.ai/vault\n      KEYS: visible\n")
+    masked = redact.redact_text(text)
+    assert not [s for s in secrets if s in masked], masked
+    # Only the values go: every setting is still there, and what is not secret is untouched.
+    for key in ("ADMIN_TOKEN", "PUSH_INSTALLATION_KEY", "DUO_SKEY", "SMTP_PASSWORD", "SSO_CLIENT_SECRET"):
+        assert key in masked
+    assert "postgresql://vw:<redacted>@db:5432/vw" in masked
+    assert "DOMAIN: https://acme.axelabs.ai/vault\n      KEYS: visible\n" in masked
+    assert masked.count("\n") == text.count("\n")
+
+
+def test_a_broken_compose_file_is_named_by_position_never_by_its_text():
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vaultwarden_patch
+    from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+    broken = 'services:\n  axe-vaultwarden:\n    environment:\n      SSO_CLIENT_SECRET: "inlineSecret42\n   bad: [\n'
+    try:
+        vaultwarden_patch.plan(broken, "acme.axelabs.ai")
+    except ProductError as exc:
+        message = str(exc) + " " + (exc.next_step or "")
+    else:
+        raise AssertionError("a broken file was patched")
+    assert "line " in message and "inlineSecret"[:8] not in message
+    assert not any(broken[i:i + 8] in message for i in range(broken.index("inline"), broken.index("42") + 2 - 8 + 1))

@@ -103,4 +103,4 @@ def finish(result: RunResult, json_out: bool, title: str, details=None, extra: d
 
 
 def emit_json(payload: dict) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str, ensure_ascii=False) + "\n")

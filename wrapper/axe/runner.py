@@ -122,7 +122,9 @@ def ansible_env(settings: Settings) -> dict[str, str]:
         "PATH": os.pathsep.join([bindir, os.environ.get("PATH", "")]),
         "ANSIBLE_COLLECTIONS_PATH": collections_path(settings),
         "ANSIBLE_PIPELINING": "True",
-        "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=120s",
+        # A host key is always checked, whatever the operator's own SSH config says (the command line's -o wins
+        # over every config file): the Mac mini must be the one the tailnet says it is.
+        "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=120s -o StrictHostKeyChecking=yes",
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir),
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",

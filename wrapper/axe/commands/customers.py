@@ -62,6 +62,14 @@ def add(args) -> int:
             extravars[key] = getattr(args, key)
     if args.entity:
         extravars["entities"] = args.entity
+    if args.entity_name:
+        names = {}
+        for item in args.entity_name:
+            entity, sep, name = item.partition("=")
+            if not sep or not entity or not name:
+                raise AxeError(f"--entity-name {item!r} is not ID=NAME", "e.g. --entity-name 'zeta-kr=(주)제타코리아'")
+            names[entity] = name
+        extravars["entity_names"] = names
     return apply_flow.check_then_apply(
         args, settings, "customers_add", LOCALHOST, extravars, "add",
         lambda h, s: "created" if (s.get("entry") or {}).get("created") else "entry up to date",
@@ -84,6 +92,8 @@ def register(sub) -> None:
     p.add_argument("--primary-domain")
     p.add_argument("--public-domain", help="default {customer}.axelabs.ai")
     p.add_argument("--entity", action="append", help="an entity id (repeat for several)")
+    p.add_argument("--entity-name", action="append", metavar="ID=NAME",
+                   help="an entity's own legal name (repeat; default: the customer's legal name)")
     p.add_argument("--tailscale-host", help="default {customer}-macmini")
     p.add_argument("--ssh-user", help="the operator's account on the Mac mini (default axe)")
     apply_flow.add_apply_flags(p)

@@ -152,6 +152,7 @@ def _finish(args, settings: Settings, result: RunResult, applied: bool) -> int:
     if args.json:
         report.emit_json(report.as_json(result, {"mode": "apply", "applied": applied, "health": health,
                                                  "steps": step_report(result, customer, False),
+                                                 "legal_name": entry.get("legal_name") or customer,
                                                  "reply_file": str(reply), "ship_log": str(ship_log),
                                                  "ship_log_line": line}))
         return 0

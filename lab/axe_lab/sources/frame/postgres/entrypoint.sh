@@ -12,7 +12,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   printf '%s' "$FRAME_DB_PASSWORD" > /run/postgresql/pw
   chown postgres /run/postgresql/pw
   setpriv --reuid=postgres --regid=postgres --init-groups \
-    "$BIN/initdb" -D "$PGDATA" -U frame --pwfile=/run/postgresql/pw -A scram-sha-256 --no-instructions >/dev/null
+    "$BIN/initdb" -D "$PGDATA" -U frame --pwfile=/run/postgresql/pw -A scram-sha-256 --encoding=UTF8 --no-locale \
+    --no-instructions >/dev/null
   rm -f /run/postgresql/pw
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
 fi
