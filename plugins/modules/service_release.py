@@ -367,9 +367,16 @@ class Release(object):
                               "127.0.0.1:%d:%d" % (cand["port"], cand["container_port"]),
                               env=self.env_for("app", commit), what="start the candidate %s" % cand["name"])
         else:
+            staged = state.get("staged") or {}
             # Recorded before the colour starts: a kill after the proxy's switch is then finished, not overwritten.
             self.host.save_state(release.with_staged(state, target, commit, self.p["ref"], _now()))
             self.write_env(state, staged=(target, commit))
+            if staged.get("slot") == target and staged.get("commit") == commit and self.running(self.svc(target)) \
+                    and not self.host.drift([self.svc(target)]):
+                # A run that stopped after staging this very release left it up (on a first release the proxy
+                # already points at it and it serves): recreating it would fail its requests for nothing.
+                self.result["reused"] = "%s already runs %s, as staged by a run that stopped" % (target, release.tag(commit))
+                return
             self.up([self.svc(target)], recreate=True)
 
     def slot_of(self, container):

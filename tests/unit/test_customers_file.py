@@ -200,3 +200,25 @@ def test_a_killed_writers_temp_file_is_swept_by_the_next_write(tmp_path):
     cf._atomic_write(str(target), "customers: {a: 1}\n")
     assert not left.exists() and alive.exists() and other.exists()
     assert target.read_text() == "customers: {a: 1}\n"
+
+
+def test_one_public_domain_is_one_customers(tmp_path):
+    from ansible_collections.axelabs.onboard.plugins.module_utils import trap_checks
+    path = tmp_path / "customers.yaml"
+    path.write_text(CUSTOMERS_YAML)
+    f = cf.CustomersFile(str(path)).load()
+    assert f.sharing_public_domain("beta") == [] and f.sharing_public_domain("beta", "ACME.axelabs.ai.") == ["acme"]
+    # A write that would give beta acme's public name is refused, naming both; the file is untouched.
+    shared = CUSTOMERS_YAML.replace('public_domain: "beta.axelabs.ai"', 'public_domain: "acme.axelabs.ai"')
+    with pytest.raises(ProductError) as err:
+        f.write(shared)
+    assert "acme and beta have the same public_domain acme.axelabs.ai" in str(err.value)
+    assert path.read_text() == CUSTOMERS_YAML
+    # One written by hand: the ingest refuses the customer, and the preflight reports it (T02) with the fix.
+    path.write_text(shared)
+    hand = cf.CustomersFile(str(path)).load()
+    with pytest.raises(ProductError) as err:
+        hand.refuse_shared_public_domain("beta")
+    assert "public_domain acme.axelabs.ai is already acme's" in str(err.value)
+    [finding] = [f for f in trap_checks.customer_entry(str(path), "beta")[0] if f["trap"] == "T02"]
+    assert "also acme's" in finding["problem"] and "axe customers add beta --public-domain" in finding["next_step"]

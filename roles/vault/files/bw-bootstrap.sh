@@ -92,7 +92,10 @@ setup() {
         # A fresh item made by the security tool carries the partition SSH sessions may read (T20);
         # updating an item another app made would keep that app's partition list.
         security delete-generic-password -s "$KEYCHAIN_SERVICE" -a "$email" >/dev/null 2>&1
-        security add-generic-password -s "$KEYCHAIN_SERVICE" -a "$email" -w "$session" || exit 1
+        # Through `security -i` (commands on stdin; printf is the shell's own): the session is never on a
+        # command line, where any process on the Mac mini could read it. The check below proves it was stored.
+        printf 'add-generic-password -s "%s" -a "%s" -w "%s"\n' "$KEYCHAIN_SERVICE" "$email" "$session" \
+            | security -i >/dev/null || exit 1
     else
         old_umask=$(umask); umask 077
         tmp=$(mktemp "$HOME/.bw-session.XXXXXX") || exit 1
