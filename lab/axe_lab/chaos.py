@@ -1132,7 +1132,8 @@ def converged(att: Attempt) -> bool:
 # start (or to the kill, when the run died inside it), plus a few seconds for the edge to see it back. A failure of
 # a listed service (or of every service: "*") inside such a window is the product's own doing, not the kill's.
 # "@play": the service whose deploy play ran the task ("Deploy to the customer's Mac mini - frame").
-PLANNED = (("vault", r"^Bring up axe-vaultwarden"),   # a single container, recreated when its files changed
+PLANNED = (("vault", r"^(Bring up axe-vaultwarden|Wait for /vault/alive)"),  # recreated when its files changed,
+                                                                           # until it is alive again
            ("*", r"^(Restart cloudflared|Reload cloudflared)"),  # one process carries all four services
            ("@play", r"^Support services - recreate"))  # postgres behind both colours, when its .env.local changed
 PLANNED_GRACE = 3.0

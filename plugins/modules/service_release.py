@@ -23,7 +23,8 @@ description:
     would change (RV(support_drift)). A blue/green deploy that was stopped after the proxy's switch and before the
     state was saved is finished first (RV(recovered)), so the next release never goes to the colour that serves.
   - O(action=support) recreates the support services (postgres) compose would change - a changed C(.env.local)
-    they read, a new image. The live release pauses while they restart, so this is a step of its own.
+    they read, a new image. The live release pauses while they restart, so this is a step of its own, and it ends
+    only when the live release answers its health URL again.
   - O(action=proxy) makes sure the proxy runs, pointing at the live release (on a first release, at the staged one).
   - O(action=promote) makes the staged release the one that serves and records it - blue/green - the proxy points
     at the new colour, then after O(drain_seconds) the old colour is stopped (kept for rollback); single - the proxy
@@ -418,6 +419,11 @@ class Release(object):
             return
         self.build_missing(self.p["support"])
         self.up(self.p["support"])
+        active = state.get("active")
+        if active in self.slots and self.running(self.svc(active)):
+            # The pause ends inside this step: the live release answers again (its database is back) before the
+            # deploy goes on, or the deploy stops here saying so.
+            self.wait_healthy(self.svc(active))
 
     def recover(self, state):
         """A deploy that stopped half-way (its undo could not bring the live container back) left the candidate
