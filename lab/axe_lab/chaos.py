@@ -177,7 +177,7 @@ POINTS: tuple[KillPoint, ...] = (
     KillPoint("vault.up", "first", "vault", "compose up of axe-vaultwarden: created, not started",
               HostCommand(UP + r"axe-vaultwarden$", event=(r"axe-vaultwarden$", r"^create$")), host_kill=True),
     KillPoint("health.edge", "first", "health", "the proof from outside",
-              TaskStart(r"^Every service answers 200", after=0.2)),
+              TaskStart(r"^Every service answers 200", after=0.0)),
     # ---- a D-day with a rotated pack on a customer that is live: every service serves ----
     KillPoint("rotate.ingest.write", "rotate", "ingest", "customers.yaml being rewritten with the new client ids",
               ControllerFile(INGEST_TMP)),
