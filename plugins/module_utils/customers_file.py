@@ -27,6 +27,7 @@ import socket
 import time
 import traceback
 
+from ansible_collections.axelabs.onboard.plugins.module_utils import lock_owner
 from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import CUSTOMERS_SCHEMA, SERVICES
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import (
     ProductError, char_name, check_shape, kind_of, line_at, read_regular_file, shown, validate)
@@ -265,12 +266,9 @@ class CustomersFile(object):
     def sharing_public_domain(self, customer, domain=None):
         """The other customers whose public_domain is `domain` (default: the customer's own). One public name is one
         tunnel and one DNS record: two customers on it would serve one customer's employees the other's stack."""
-        if domain is None:
-            domain = (self.customers.get(customer) or {}).get("public_domain")
-        domain = (domain or "").rstrip(".").lower()
+        domain = _public_name({"public_domain": domain} if domain is not None else self.customers.get(customer))
         return sorted(name for name, entry in self.customers.items()
-                      if name != customer and domain
-                      and str((entry or {}).get("public_domain") or "").rstrip(".").lower() == domain)
+                      if name != customer and domain and _public_name(entry) == domain)
 
     def refuse_shared_public_domain(self, customer):
         """The customer's public_domain is its own, or a ProductError naming who else has it."""
@@ -282,11 +280,12 @@ class CustomersFile(object):
                 next_step="give %s its own public_domain (--public-domain; the default is %s.axelabs.ai); "
                           "nothing was changed" % (customer, customer))
 
-    def check_public_domains(self):
-        """Refuse a registry in which two customers share a public_domain (every write checks it)."""
+    def check_public_domains(self, document=None):
+        """Refuse a registry (this one, or `document`) in which two customers share a public_domain."""
+        customers = (document.get("customers") or {}) if document is not None else self.customers
         seen = {}
-        for name in sorted(self.customers):
-            domain = str((self.customers[name] or {}).get("public_domain") or "").rstrip(".").lower()
+        for name in sorted(customers):
+            domain = _public_name(customers[name])
             if domain and domain in seen:
                 raise ProductError("%s and %s have the same public_domain %s" % (seen[domain], name, domain),
                                    next_step="give %s its own public_domain (axe customers add %s --public-domain "
@@ -325,7 +324,7 @@ class CustomersFile(object):
         (into a dotfiles repository, say) stays one: the file it points at is replaced."""
         document = _yaml().load(new_text)
         self.validate(document)
-        CustomersFile(self.path).load(text=new_text).check_public_domains()
+        self.check_public_domains(document)
         target = os.path.realpath(self.path)
         if os.path.isdir(target):
             os.rmdir(target)  # T23: only an empty one gets here (check_not_directory)
@@ -336,6 +335,11 @@ class CustomersFile(object):
             _atomic_copy(target, self.path + ".bak")
         _atomic_write(target, new_text)
         self.text = new_text
+
+
+def _public_name(entry):
+    """An entry's public_domain as DNS compares it (no trailing dot, any case); '' when it has none."""
+    return str((entry or {}).get("public_domain") or "").rstrip(".").lower()
 
 
 def quoted(value):
@@ -401,15 +405,11 @@ def _sweep_dead_temps(directory, name):
         found = pattern.match(entry)
         if not found or int(found.group(1)) == os.getpid():
             continue
-        try:
-            os.kill(int(found.group(1)), 0)
-        except ProcessLookupError:
+        if not lock_owner.running(int(found.group(1)), ""):
             try:
                 os.unlink(os.path.join(directory, entry))
             except OSError:
                 pass
-        except OSError:
-            pass  # another user's process: it runs
 
 
 def _atomic_write(path, text, mode=None):

@@ -502,7 +502,7 @@ class Release(object):
             else:
                 back = (state.get("releases") or {}).get(state.get("active"))
                 restored = state
-            running = (self.host.containers([cand]).get(cand) or {}).get("status") == "running"
+            running = self.running(cand)
             steps = release.abort_steps(app, cand, self.p["phase"], self.pointed(), bool(back), running)
             self.run_steps(steps, state, restored)
             return
