@@ -410,6 +410,7 @@ class RunWatch(threading.Thread):
         seen: set[str] = set()
         pending_fire: float | None = None
         pending_what = ""
+        step = ""  # the D-day step the run is in, as its plays publish it
         while not self.stop.is_set() and time.monotonic() < deadline:
             if self.run_dir is None:
                 self.run_dir = self._find_run()
@@ -417,7 +418,9 @@ class RunWatch(threading.Thread):
                     self.apply_started_at = time.monotonic()
                     self.apply_started.set()
             if self.run_dir is not None:
-                for path in sorted(self.run_dir.glob("artifacts/*/job_events/*.json")):
+                # In the run's order: a job event's file name starts with its counter.
+                for path in sorted(self.run_dir.glob("artifacts/*/job_events/*.json"),
+                                   key=lambda p: (int(p.name.split("-", 1)[0]) if p.name.split("-", 1)[0].isdigit() else 0, p.name)):
                     if path.name in seen:
                         continue
                     try:
@@ -428,7 +431,13 @@ class RunWatch(threading.Thread):
                     if event.get("event") != "playbook_on_task_start":
                         continue
                     data = event.get("event_data") or {}
-                    play, task = data.get("play", ""), data.get("task", "")
+                    task = data.get("task", "")
+                    # Each play's first task publishes the D-day step the tasks after it belong to
+                    # (playbooks/onboard.yml); the step stands for the play here, as `axe` reads it.
+                    published = re.match(r"^Publish the step: (\S+)$", task)
+                    if published:
+                        step = published.group(1)
+                    play = step or data.get("play", "")
                     self.current = f"{play} | {task}"
                     self.tasks.append((time.monotonic(), play, task))
                     trig = self.trigger
@@ -1131,7 +1140,7 @@ def converged(att: Attempt) -> bool:
 # Outages the product makes on purpose, as windows of the apply run's tasks: from the task's start to the next task's
 # start (or to the kill, when the run died inside it), plus a few seconds for the edge to see it back. A failure of
 # a listed service (or of every service: "*") inside such a window is the product's own doing, not the kill's.
-# "@play": the service whose deploy play ran the task ("Deploy to the customer's Mac mini - frame").
+# "@play": the service whose step ran the task (each play publishes its step: "Publish the step: frame").
 PLANNED = (("vault", r"^(Bring up axe-vaultwarden|Wait for /vault/alive)"),  # recreated when its files changed,
                                                                            # until it is alive again
            ("*", r"^(Restart cloudflared|Reload cloudflared)"),  # one process carries all four services
@@ -1150,7 +1159,7 @@ def planned_windows(attempts: list[Attempt]) -> list[tuple[str, float, float, st
             for service, pattern in PLANNED:
                 if re.search(pattern, task):
                     if service == "@play":
-                        service = play.rsplit(" - ", 1)[-1].strip()
+                        service = play  # the step stands for the play (Runwatch)
                     end = tasks[i + 1][0] if i + 1 < len(tasks) else (att.killed_at or att.ended)
                     windows.append((service, t, end + PLANNED_GRACE, task))
     return windows

@@ -27,10 +27,11 @@ options:
     required: true
     type: str
   service:
-    description: The service whose manifest lists the secrets; C(cloudflare) for the operator's API token.
+    description:
+      - The service whose manifest lists the secrets (a service of the catalogue, C(query('axelabs.onboard.services'))),
+        or C(cloudflare) for the operator's API token.
     required: true
     type: str
-    choices: [frame, blueprint, hive, vault, cloudflare]
   missing:
     description: What to do when a secret is not in the vault.
     type: str

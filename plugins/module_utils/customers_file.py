@@ -28,7 +28,7 @@ import time
 import traceback
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import lock_owner
-from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import CUSTOMERS_SCHEMA, SERVICES
+from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import CUSTOMERS_SCHEMA
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import (
     ProductError, char_name, check_shape, kind_of, line_at, read_regular_file, shown, validate)
 
@@ -305,7 +305,7 @@ class CustomersFile(object):
         """{service: [secret slots]} for the customer; empty for a sovereignty customer (T24)."""
         services = self.document.get("services") or {}
         return dict((svc, list((services.get(svc) or {}).get(customer, {}).get("secrets") or []))
-                    for svc in SERVICES if customer in (services.get(svc) or {}))
+                    for svc in services if customer in (services.get(svc) or {}))
 
     # writing ------------------------------------------------------------------------------
     def render(self):

@@ -46,7 +46,8 @@ ENTITY_ID = safe(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 SAFE_TEXT = safe()
 # An Entra client secret: printable ASCII without spaces (Entra's are 40 of [A-Za-z0-9~._-]).
 CLIENT_SECRET = safe(r"^[\x21-\x7e]+$")
-SERVICES = ["frame", "blueprint", "hive", "vault"]
+# A service is a role of the collection (module_utils/catalogue.py) and a path segment of its vault items.
+SERVICE_NAME = safe(r"^[a-z][a-z0-9_]{1,30}$")
 SSO_APPS = ["blueprint", "vaultwarden", "frame_mcp"]
 PACK_SCHEMA_ID = "axelabs-bootstrap/v1"
 
@@ -72,7 +73,7 @@ CUSTOMERS_SCHEMA = {
             "description": "services.{service}.{customer}: the manifest. A customer with no slot under any "
                            "service is a sovereignty customer (trap T24): deploys refuse it.",
             "type": "object",
-            "propertyNames": {"enum": SERVICES},
+            "propertyNames": {"pattern": SERVICE_NAME},
             "additionalProperties": {
                 "type": "object",
                 "propertyNames": {"pattern": CUSTOMER_ID},

@@ -52,7 +52,7 @@ def customer_entry(path, customer, planned_text=None):
             "%s.axelabs.ai --apply)" % (customer, customer)))
     if not manifest:
         notes.append(finding("T24", "%s has no services manifest (sovereignty, D-ops-40): only the pack and the tunnel "
-                                    "are ours; frame, blueprint, hive and the vault are skipped" % customer, "", blocking=False))
+                                    "are ours; every service (frame, blueprint, hive, the vault) is skipped" % customer, "", blocking=False))
     return notes, registry, entry, manifest
 
 

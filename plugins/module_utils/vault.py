@@ -19,11 +19,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 from ansible.module_utils.six.moves.urllib.request import Request, build_opener, ProxyHandler
 
+from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import CUSTOMER_ID, ENV_NAME, SERVICE_NAME, unsafe_form
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 from ansible_collections.axelabs.onboard.plugins.module_utils.vault_sm import SecretsManagerBackend
 
@@ -33,6 +35,11 @@ MANAGED_NOTE = "managed by axe (axelabs.onboard); do not rename"
 
 
 def item_name(customer, service, env):
+    """axe/{customer}/{service}/{ENV}; each part one path segment of the names the product allows."""
+    for what, value, pattern in (("customer", customer, CUSTOMER_ID), ("service", service, SERVICE_NAME), ("env name", env, ENV_NAME)):
+        if not re.match(pattern, value or ""):
+            raise ProductError("%r is not a %s the vault holds (%s)" % (value, what, unsafe_form(pattern)),
+                               next_step="give a %s as customers.yaml and the service roles name it" % what)
     return "axe/%s/%s/%s" % (customer, service, env)
 
 

@@ -13,9 +13,9 @@ module: edge_health
 short_description: The customer's stack from outside - https://{public_domain}, as an employee reaches it
 version_added: 0.4.0
 description:
-  - Runs on the controller. Asks each service's public path (C(/frame/health/ready), C(/health/ready) for blueprint,
-    C(/hive/health/ready), C(/vault/alive)) once, through the edge, with the public name as the Host.
-  - The paths come from the table C(axe health) reads (C(module_utils/stack.py)), so the two never disagree.
+  - Runs on the controller. Asks each service's public path once, through the edge, with the public name as the Host.
+  - The paths come from the service catalogue (the roles' data) that C(axe health) reads too, as the lookup
+    C(axelabs.onboard.services) with C(view=health) returns them, so the two never disagree.
   - Fails when a service does not answer 200 - except in check mode, where the services may not exist yet and the
     statuses are only reported.
   - Reads only.
@@ -35,10 +35,30 @@ options:
       - Defaults to E(AXE_EDGE_URL).
     type: str
   services:
-    description: The services to ask.
+    description: The services to ask, as C(query('axelabs.onboard.services', view='health')) returns them.
     type: list
-    elements: str
-    default: [frame, blueprint, hive, vault]
+    elements: dict
+    required: true
+    suboptions:
+      service:
+        description: The service's name.
+        type: str
+        required: true
+      external_path:
+        description: Its path under C(https://{public_domain}).
+        type: str
+        required: true
+      containers:
+        description: Not used here; accepted so the catalogue's view passes as is.
+        type: list
+        elements: str
+      colours:
+        description: Not used here; accepted so the catalogue's view passes as is.
+        type: list
+        elements: str
+      local_url:
+        description: Not used here; accepted so the catalogue's view passes as is.
+        type: str
   customer:
     description: The customer id, for the next steps a failure prints (C(CUSTOMER) when not given).
     type: str
@@ -49,9 +69,10 @@ options:
 """
 
 EXAMPLES = r"""
-- name: All four answer through the edge
+- name: Every service answers through the edge
   axelabs.onboard.edge_health:
     public_domain: acme.axelabs.ai
+    services: "{{ query('axelabs.onboard.services', view='health') | rejectattr('service', 'eq', 'cloudflared') }}"
   delegate_to: localhost
 """
 
@@ -76,18 +97,18 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(public_domain=dict(type="str", required=True),
                            edge_url=dict(type="str", fallback=(env_fallback, ["AXE_EDGE_URL"])),
-                           services=dict(type="list", elements="str", default=["frame", "blueprint", "hive", "vault"]),
+                           services=dict(type="list", elements="dict", required=True, options=dict(
+                               service=dict(type="str", required=True), external_path=dict(type="str", required=True),
+                               containers=dict(type="list", elements="str"), colours=dict(type="list", elements="str"),
+                               local_url=dict(type="str"))),
                            customer=dict(type="str"),
                            timeout=dict(type="int", default=10)),
         supports_check_mode=True)
     p = module.params
-    paths = dict((s["service"], s["external_path"]) for s in stack.STACK)
-    unknown = [s for s in p["services"] if s not in paths]
-    if unknown:
-        module.fail_json(msg="unknown service(s): %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(paths))))
+    paths = dict((s["service"], s["external_path"]) for s in p["services"])
     domain = p["public_domain"].rstrip(".").lower()
-    urls = dict((s, "https://%s%s" % (domain, paths[s])) for s in p["services"])
-    health = dict((s, stack.outside_status(p["edge_url"], domain, paths[s], p["timeout"])) for s in p["services"])
+    urls = dict((s, "https://%s%s" % (domain, path)) for s, path in paths.items())
+    health = dict((s, stack.outside_status(p["edge_url"], domain, path, p["timeout"])) for s, path in paths.items())
     bad = sorted(s for s, code in health.items() if code != 200)
     if bad and not module.check_mode:
         module.fail_json(msg="not answering 200 through https://%s: %s" % (domain, ", ".join(

@@ -40,7 +40,6 @@ options:
     description: The service being deployed.
     type: str
     required: true
-    choices: [frame, blueprint, hive, vault]
   secrets:
     description:
       - The service definition's secrets - C(env) (may use C({CUSTOMER}) and C({ENTITY})), C(as) (the name in
@@ -168,7 +167,7 @@ def add_slots(path, customer, slots):
 
 def main():
     argument_spec = dict(customer=dict(type="str", required=True),
-                         service=dict(type="str", required=True, choices=["frame", "blueprint", "hive", "vault"]),
+                         service=dict(type="str", required=True),
                          secrets=dict(type="list", elements="dict", required=True, no_log=False),  # names, not values
                          step=dict(type="str", default="vault_check", choices=["vault_check", "secrets_bootstrap"]),
                          env=dict(type="dict", default={}), generate_bytes=dict(type="int", default=32),

@@ -13,11 +13,12 @@ module: stack_health
 short_description: The customer's stack as its Mac mini sees it - containers and local health, in one round trip
 version_added: 0.2.0
 description:
-  - For each service of the stack (frame, blueprint, hive, the vault) reads its containers' states and asks its local
-    health URL (the 127.0.0.1 port cloudflared's ingress points at), all from the host in one SSH round trip.
+  - For each service given reads its containers' states and asks its local health URL (the 127.0.0.1 port
+    cloudflared's ingress points at), all from the host in one SSH round trip.
   - A blue/green service is healthy with its proxy running and at least one colour running. Reads only; changes
     nothing, so it runs in check mode.
-  - The table of services, containers and URLs is C(module_utils/stack.py), shared with C(axe health)'s outside view.
+  - The services, containers and URLs come from the service catalogue (the roles' data), as the lookup
+    C(axelabs.onboard.services) with C(view=health) returns them; C(axe health) reads the same catalogue.
 author:
   - AXE Labs (@axelabs)
 extends_documentation_fragment:
@@ -25,9 +26,31 @@ extends_documentation_fragment:
   - axelabs.onboard.attributes.INFO_MODULE
 options:
   services:
-    description: Which services to look at (default - all of them).
+    description: The services to look at, as C(query('axelabs.onboard.services', view='health')) returns them.
     type: list
-    elements: str
+    elements: dict
+    required: true
+    suboptions:
+      service:
+        description: The service's name.
+        type: str
+        required: true
+      containers:
+        description: Containers that must all run.
+        type: list
+        elements: str
+        default: []
+      colours:
+        description: Blue/green containers of which at least one must run.
+        type: list
+        elements: str
+        default: []
+      local_url:
+        description: The health URL on the host; a service without one (the tunnel) is not looked at here.
+        type: str
+      external_path:
+        description: The path from outside (not used here; accepted so the catalogue's view passes as is).
+        type: str
   timeout:
     description: Seconds each local health request may take.
     type: float
@@ -37,6 +60,7 @@ options:
 EXAMPLES = r"""
 - name: Look at the stack from the host
   axelabs.onboard.stack_health:
+    services: "{{ query('axelabs.onboard.services', view='health') }}"
   register: health
 """
 
@@ -68,18 +92,18 @@ def status_of(opener, url, timeout):
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(services=dict(type="list", elements="str"),
+    entry_spec = dict(service=dict(type="str", required=True),
+                      containers=dict(type="list", elements="str", default=[]),
+                      colours=dict(type="list", elements="str", default=[]),
+                      local_url=dict(type="str"), external_path=dict(type="str"))
+    module = AnsibleModule(argument_spec=dict(services=dict(type="list", elements="dict", required=True, options=entry_spec),
                                               timeout=dict(type="float", default=3)),
                            supports_check_mode=True)
-    wanted = module.params["services"] or stack.services()
-    unknown = [s for s in wanted if s not in stack.services()]
-    if unknown:
-        module.fail_json(msg="unknown service(s): %s (known: %s)" % (", ".join(unknown), ", ".join(stack.services())))
     host = ServiceHost(module)
     opener = build_opener(ProxyHandler({}))  # the host's loopback: never through a proxy
     out = {}
-    for entry in stack.STACK:
-        if entry["service"] not in wanted or not entry["local_url"]:
+    for entry in module.params["services"]:
+        if not entry["local_url"]:
             continue
         names = entry.get("containers", []) + entry.get("colours", [])
         found = host.containers(names)

@@ -39,7 +39,6 @@ options:
     description: The service whose manifest lists the secret.
     type: str
     required: true
-    choices: [frame, blueprint, hive, vault]
   env:
     description: The secret's env name, e.g. C(AZURE_ACME_BLUEPRINT_CLIENT_SECRET).
     type: str
@@ -110,7 +109,7 @@ def check_manifest(params, customer, service, env):
 def main():
     argument_spec = dict(
         customer=dict(type="str", required=True),
-        service=dict(type="str", required=True, choices=["frame", "blueprint", "hive", "vault"]),
+        service=dict(type="str", required=True),
         env=dict(type="str", required=True),
         value=dict(type="str", no_log=True),
         value_file=dict(type="path"),

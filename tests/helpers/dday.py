@@ -29,7 +29,7 @@ class DDay:
         self.settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
         self.edge = self.settings["AXE_LAB_EDGE_URL"]
         self.outputs: list[str] = []
-        self.since = 0.0  # wait_for_play looks only at events newer than this
+        self.since = 0.0  # wait_for_step looks only at events newer than this
 
     def axe(self, *args, timeout=600, env=None, input_text=None):
         run = self.lab.axe(*args, env={**self.env, **(env or {})}, timeout=timeout, input_text=input_text)
@@ -79,9 +79,9 @@ class DDay:
         return subprocess.Popen([str(VENV_BIN / "axe"), *args], cwd=self.base, env=env, start_new_session=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def wait_for_play(self, label: str, play: str, timeout: float = 300) -> None:
-        """Until a run labelled `label` (its artifacts under runs/*-LABEL-*) has started the play named `play`:
-        ansible-runner writes each event to a file the moment it happens."""
+    def wait_for_step(self, label: str, step: str, timeout: float = 300) -> None:
+        """Until a run labelled `label` (its artifacts under runs/*-LABEL-*) has entered the D-day step `step` (the
+        task that publishes it has run): ansible-runner writes each event to a file the moment it happens."""
         runs = Path(os.environ["AXE_STATE_DIR"]) / "runs"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -89,11 +89,12 @@ class DDay:
                           for e in run.glob("artifacts/*/job_events/*.json")):
                 with contextlib.suppress(OSError, ValueError):
                     data = json.loads(event.read_text())
-                    if data.get("event") == "playbook_on_play_start" and \
-                            data["event_data"].get("play", "").startswith(play) and event.stat().st_mtime > self.since:
+                    published = (((data.get("event_data") or {}).get("res") or {}).get("ansible_stats") or {}).get("data") or {}
+                    if data.get("event") == "runner_on_ok" and published.get("axe_step") == step and \
+                            event.stat().st_mtime > self.since:
                         return
             time.sleep(0.2)
-        raise AssertionError(f"no run {label} started {play!r} in {timeout} s")
+        raise AssertionError(f"no run {label} entered step {step!r} in {timeout} s")
 
     def docker(self, command):
         return self.host.ssh(f"PATH=/opt/homebrew/bin:$PATH; {command}").stdout

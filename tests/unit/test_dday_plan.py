@@ -19,45 +19,51 @@ DEPLOYS = {"frame": {"service": "frame", "ref": "v1", "commit": "dfc12efd98e5aa"
            "vault": {"service": "vault", "image": "docker.io/vaultwarden/server:1.36.0"}}
 
 
-ALL_PLAYS = [prefix for _step, prefix in dday.STEPS]
+SERVICES = ["frame", "blueprint", "hive", "vault"]
+ALL_STEPS = dday.steps(SERVICES)
 
 
-def result(changes=(), failures=(), stats=None, status="changed", plays=ALL_PLAYS, interrupted=0, rc=None):
+def result(changes=(), failures=(), stats=None, status="changed", steps=ALL_STEPS, interrupted=0, rc=None):
     return RunResult(playbook="axelabs.onboard.onboard", rc=(1 if failures else 0) if rc is None else rc,
                      status="failed" if failures else "successful",
                      artifact_dir=Path("/tmp/run"), seconds=1.0, hosts={"acme": HostResult(changed=1)},
-                     stats={"acme": stats or {}}, changes=list(changes), failures=list(failures), plays=list(plays),
+                     stats={"acme": stats or {}}, changes=list(changes), failures=list(failures), steps=list(steps),
                      interrupted=interrupted)
 
 
-def test_every_play_of_the_umbrella_maps_to_its_step():
-    plays = ["Step 1 - ingest the customer IT's pack", "Step 2 - preflight, every trap", "Tunnel, DNS and cloudflared for x",
-             "Deploy to the customer's Mac mini - frame", "Deploy to the customer's Mac mini - blueprint",
-             "Deploy to the customer's Mac mini - hive", "Deploy to the customer's Mac mini - vault",
-             "Step 8 - the proof from outside, https://{public_domain}"]
-    assert [dday.step_of(p) for p in plays] == [s for s, _ in dday.STEPS]
-    assert dday.step_of("something else") == ""
+def test_the_d_day_s_steps_are_the_catalogue_s_services_between_the_tunnel_and_the_proof():
+    from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue
+    assert dday.steps(catalogue.names(catalogue.load())) == ["ingest", "preflight", "cloudflared", "frame", "blueprint",
+                                                             "hive", "vault", "health"]
 
 
-def test_the_playbooks_play_names_are_the_ones_the_plan_groups_by():
+def test_every_play_of_the_umbrella_publishes_its_step_first():
+    """The plan attributes each task to the step its play published (set_stats axe_step), never to play names."""
+    import yaml
     root = Path(__file__).resolve().parents[2] / "playbooks"
-    onboard = (root / "onboard.yml").read_text()
-    assert "- name: Step 1 - ingest" in onboard and "- name: Step 2 - preflight" in onboard
-    assert "- name: Step 8 - the proof from outside" in onboard
-    assert "- name: Tunnel, DNS and cloudflared" in (root / "tunnel.yml").read_text()
-    assert "- name: \"Deploy to the customer's Mac mini - {{ axe_service" in (root / "deploy.yml").read_text()
+    published = []
+    for name in ("onboard.yml", "tunnel.yml"):
+        for play in yaml.safe_load((root / name).read_text()):
+            if "tasks" in play:
+                first = play["tasks"][0]
+                published.append(first.get("ansible.builtin.set_stats", {}).get("data", {}).get("axe_step")
+                                 or first.get("ansible.builtin.include_tasks"))
+    # onboard.yml's four plays, then tunnel.yml's (step 3, imported by onboard.yml)
+    assert published == ["ingest", "preflight", "tasks/deploy_service.yml", "health", "cloudflared"]
+    [marker] = [t for t in yaml.safe_load((root / "tasks" / "deploy_service.yml").read_text())[:1]]
+    assert marker["ansible.builtin.set_stats"]["data"]["axe_step"] == "{{ axe_service }}"
 
 
 def test_the_plan_groups_changes_by_step_and_says_what_waits_for_the_ingest():
-    plan = result(changes=[("Step 1 - ingest", "controller", "Ingest the pack"),
-                           ("Deploy to the customer's Mac mini - frame", "acme", "Compose up"),
-                           ("Deploy to the customer's Mac mini - frame", "acme", "Compose up")],
+    plan = result(changes=[("ingest", "controller", "Ingest the pack"),
+                           ("frame", "acme", "Compose up"),
+                           ("frame", "acme", "Compose up")],
                   stats={"ingest": {"file_changed": True, "vault_items": [{"env": "AZURE_ACME_X", "action": "create"}]},
                          "preflight": {"findings": [{"trap": "T04", "problem": "the Mac mini sleeps after 1 min; apply sets sleep 0"}]},
                          "deploys": {"frame": {"service": "frame", "ref": "v1", "commit": "abc", "action": "release",
                                                "slot": "blue", "reason": "first release"}},
                          "health": {"frame": 530, "vault": 200}})
-    rows = {step: (outcome, what) for step, outcome, what in dday.step_report(plan, "acme", planning=True)}
+    rows = {step: (outcome, what) for step, outcome, what in dday.step_report(plan, "acme", True, SERVICES)}
     assert rows["ingest"][0] == "would change" and "AZURE_ACME_X: create" in rows["ingest"][1]
     assert rows["preflight"] == ("no change", "T04: the Mac mini sleeps after 1 min; apply sets sleep 0\n"
                                  "planned with the pack's values, as customers.yaml and the vault will hold them after step 1")
@@ -68,25 +74,25 @@ def test_the_plan_groups_changes_by_step_and_says_what_waits_for_the_ingest():
 
 
 def test_a_failed_step_is_marked_and_the_later_ones_not_reached():
-    run = result(changes=[("Tunnel, DNS and cloudflared for x", "acme", "Create the tunnel")],
-                 failures=[("Deploy to the customer's Mac mini - blueprint", "acme", "Vault check")],
+    run = result(changes=[("cloudflared", "acme", "Create the tunnel")],
+                 failures=[("blueprint", "acme", "Vault check")],
                  stats={"deploys": {"frame": {"service": "frame", "ref": "v1", "commit": "abc", "action": "none"}}})
-    outcomes = [outcome for _step, outcome, _what in dday.step_report(run, "acme", planning=False)]
+    outcomes = [outcome for _step, outcome, _what in dday.step_report(run, "acme", False, SERVICES)]
     assert outcomes == ["no change", "no change", "changed", "no change", "failed", "not reached", "not reached",
                         "not reached"]
 
 
 def test_an_interrupted_run_marks_its_step_and_never_says_no_change_for_what_it_did_not_reach():
-    run = result(changes=[("Step 1 - ingest", "controller", "Ingest the pack")],
-                 plays=ALL_PLAYS[:3], interrupted=2, rc=1)
-    outcomes = [outcome for _step, outcome, _what in dday.step_report(run, "acme", planning=False)]
+    run = result(changes=[("ingest", "controller", "Ingest the pack")],
+                 steps=ALL_STEPS[:3], interrupted=2, rc=1)
+    outcomes = [outcome for _step, outcome, _what in dday.step_report(run, "acme", False, SERVICES)]
     assert outcomes == ["changed", "no change", "interrupted"] + ["not reached"] * 5
 
 
 def test_a_run_that_stopped_before_any_play_reached_nothing():
     # An inventory that failed to parse (Tailscale down, T05): ansible-playbook ends before the first play.
-    run = result(plays=[], rc=1)
-    assert {outcome for _step, outcome, _what in dday.step_report(run, "acme", planning=True)} == {"not reached"}
+    run = result(steps=[], rc=1)
+    assert {outcome for _step, outcome, _what in dday.step_report(run, "acme", True, SERVICES)} == {"not reached"}
 
 
 @pytest.mark.parametrize("health, ok", [
@@ -97,7 +103,7 @@ def test_a_run_that_stopped_before_any_play_reached_nothing():
     ({"cloudflared": 200}, True),                              # a sovereignty customer: its tunnel only (T24)
 ])
 def test_only_a_run_that_saw_every_service_answer_200_ships(health, ok):
-    assert dday.proven({"health": health})[0] is ok
+    assert dday.proven({"health": health}, SERVICES)[0] is ok
 
 
 def test_the_ship_log_line_is_one_line_with_what_is_live_and_the_proof():

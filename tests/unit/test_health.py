@@ -1,11 +1,12 @@
 """`axe health`'s verdicts without a host: which container states make a service healthy, and the CLI's refusals."""
 import pytest
 
-from ansible_collections.axelabs.onboard.plugins.module_utils import stack
+from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue, stack
 from axe import cli
 
-FRAME = next(e for e in stack.STACK if e["service"] == "frame")
-VAULT = next(e for e in stack.STACK if e["service"] == "vault")
+STACK = catalogue.stack(catalogue.load())
+FRAME = next(e for e in STACK if e["service"] == "frame")
+VAULT = next(e for e in STACK if e["service"] == "vault")
 
 
 @pytest.mark.parametrize("states, ok", [
@@ -24,9 +25,9 @@ def test_a_single_container_service_needs_it_running():
 
 
 def test_every_service_is_checked_from_outside_and_all_but_the_tunnel_from_the_host():
-    assert stack.services() == ["cloudflared", "frame", "blueprint", "hive", "vault"]
-    assert all(e["external_path"].startswith("/") for e in stack.STACK)
-    assert [e["service"] for e in stack.STACK if not e["local_url"]] == ["cloudflared"]
+    assert [e["service"] for e in STACK] == ["cloudflared", "frame", "blueprint", "hive", "vault"]
+    assert all(e["external_path"].startswith("/") for e in STACK)
+    assert [e["service"] for e in STACK if not e["local_url"]] == ["cloudflared"]
 
 
 @pytest.mark.parametrize("argv, words", [(["health"], "no customer given"), (["health", "Bad_Id"], "T25")])
@@ -39,34 +40,39 @@ def test_health_refuses_before_any_request(argv, words, capsys, monkeypatch, tmp
     assert words in capsys.readouterr().err
 
 
-def _yaml(path):
+def test_the_catalogue_derives_health_and_ingress_from_the_roles_data():
+    """One fact, one place: each role's definition gives its port once; the health URL on the host, the
+    containers to look at and cloudflared's rule all come from it."""
+    by_name = {d["name"]: d for d in catalogue.load()}
+    assert FRAME == {"service": "frame", "containers": ["axe-frame-proxy", "frame-postgres"],
+                     "colours": ["frame-mcp-blue", "frame-mcp-green"],
+                     "local_url": "http://127.0.0.1:%d/frame/health/ready" % by_name["frame"]["proxy"]["port"],
+                     "external_path": "/frame/health/ready"}
+    assert VAULT["containers"] == [by_name["vault"]["container"]] and VAULT["colours"] == []
+    rules = catalogue.ingress(list(by_name.values()))
+    assert [r["name"] for r in rules][-1] == "blueprint" and rules[-1]["path"] == ""  # the catch-all, tried last
+    assert {r["name"]: r["port"] for r in rules} == {n: catalogue.port(d) for n, d in by_name.items()}
+
+
+def _role(root, name, **definition):
     import yaml
-    from pathlib import Path
-    return yaml.safe_load((Path(__file__).resolve().parents[2] / path).read_text())
+    (root / "roles" / name / "vars").mkdir(parents=True)
+    (root / "roles" / name / "vars" / "main.yml").write_text(yaml.safe_dump({f"{name}_definition": {"name": name, **definition}}))
 
 
-def test_the_stack_table_agrees_with_the_roles_and_cloudflareds_ingress():
-    """module_utils/stack.py repeats what the roles declare; this keeps the two from drifting apart."""
-    from urllib.parse import urlsplit
-    ports = {rule["name"]: rule["port"] for rule in _yaml("roles/cloudflared/defaults/main.yml")["cloudflared_ingress"]}
-    vault = _yaml("roles/vault/vars/main.yml")
-    for entry in stack.STACK:
-        service = entry["service"]
-        if not entry["local_url"]:
-            continue
-        assert urlsplit(entry["local_url"]).port == ports[service], service
-        if service == "vault":
-            assert entry["containers"] == [_yaml("roles/vault/defaults/main.yml")["vault_service"]]
-            assert "vault_definition" in vault
-            continue
-        definition = _yaml(f"roles/{service}/vars/main.yml")[f"{service}_definition"]
-        assert entry["external_path"] == definition["external_path"], service
-        assert urlsplit(entry["local_url"]).path == definition["external_path"], service
-        slots = [s["service"] for s in definition["slots"].values()]
-        fixed = ([definition["proxy"]["service"]] if definition.get("proxy") else []) + list(definition.get("support") or [])
-        if definition.get("proxy"):
-            assert (sorted(entry["containers"]), sorted(entry["colours"])) == (sorted(fixed), sorted(slots)), service
-            # What a failed deploy measures as "what cloudflared forwards to" is the port cloudflared forwards to.
-            assert definition["proxy"]["port"] == ports[service], service
-        else:
-            assert (entry["containers"], entry["colours"]) == (slots, []), service
+def test_a_new_role_of_data_joins_the_catalogue_in_its_order_and_a_clash_is_refused(tmp_path):
+    _role(tmp_path, "zeta", order=1, container="zeta-app", port=18100, ingress_path="^/zeta/", external_path="/zeta/ok")
+    _role(tmp_path, "alpha", order=2, container="alpha-app", port=18101, ingress_path="", external_path="/ok")
+    (tmp_path / "roles" / "engine" / "vars").mkdir(parents=True)  # a role that is not a service: not in the catalogue
+    (tmp_path / "roles" / "engine" / "vars" / "main.yml").write_text("engine_settings: {}\n")
+    assert catalogue.names(catalogue.load(str(tmp_path))) == ["zeta", "alpha"]
+    _role(tmp_path, "beta", order=3, container="beta-app", port=18100, ingress_path="^/beta/", external_path="/b")
+    with pytest.raises(catalogue.CatalogueError, match="zeta and beta both claim port 18100"):
+        catalogue.load(str(tmp_path))
+
+
+def test_a_second_catch_all_is_refused(tmp_path):
+    _role(tmp_path, "one", order=1, container="one", port=1, ingress_path="", external_path="/a")
+    _role(tmp_path, "two", order=2, container="two", port=2, ingress_path="", external_path="/b")
+    with pytest.raises(catalogue.CatalogueError, match="both claim ingress path ''"):
+        catalogue.load(str(tmp_path))

@@ -11,3 +11,20 @@ def importable(settings: Settings) -> None:
     path = collections_path(settings)
     if path and path not in sys.path:
         sys.path.insert(0, path)
+
+
+def services(settings: Settings) -> list[str]:
+    """The services the collection deploys, in the D-day's order: its service catalogue (the service roles'
+    data, module_utils/catalogue.py). The wrapper never lists services itself."""
+    importable(settings)
+    from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue
+    return catalogue.names(catalogue.load())
+
+
+def known_service(settings: Settings, service: str, next_step: str) -> str:
+    """`service` when the catalogue has it; else an error naming the services there are."""
+    known = services(settings)
+    if service not in known:
+        from .errors import AxeError
+        raise AxeError(f"no service {service!r} in the collection (its services: {', '.join(known)})", next_step)
+    return service

@@ -63,9 +63,9 @@ class RunResult:
     stats: dict  # host -> what the play published with set_stats under `hosts`
     stdout_tail: str = ""
     diffs: list = field(default_factory=list)  # (host, task, diff) of tasks that changed or would
-    changes: list = field(default_factory=list)  # (play, host, task) of every task that changed or would
-    failures: list = field(default_factory=list)  # (play, host, task) of every task that failed the host
-    plays: list = field(default_factory=list)  # the plays started, in order
+    changes: list = field(default_factory=list)  # (step, host, task) of every task that changed or would
+    failures: list = field(default_factory=list)  # (step, host, task) of every task that failed the host
+    steps: list = field(default_factory=list)  # the steps started, in order (each published by its play: axe_step)
     interrupted: int = 0  # the signal that stopped the run (0: it ran to its end)
 
     @property
@@ -194,7 +194,8 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
     diffs: list = []
     changes: list = []
     failures: list = []
-    plays: list = []
+    steps: list = []
+    step_of: dict[str, str] = {}  # host -> the step it is in: the last axe_step it published (set_stats)
     playbook_pid: list[int] = []
     acting: set = set()  # hosts that did more than the target check
 
@@ -204,20 +205,23 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
         kind = event.get("event", "")
         if kind == "playbook_on_start" and event.get("pid"):
             playbook_pid.append(int(event["pid"]))
-        if kind == "playbook_on_play_start":
-            plays.append(data.get("play", ""))
         if host and kind.startswith("runner_on_"):
             if not data.get("play", "").startswith(TARGET_PLAY) or kind not in ("runner_on_ok", "runner_on_skipped", "runner_on_start"):
                 acting.add(host)
             result = hosts.setdefault(host, HostResult())
             res = data.get("res") or {}
+            published = ((res.get("ansible_stats") or {}).get("data") or {}).get("axe_step") if kind == "runner_on_ok" else None
+            if published:
+                step_of[host] = published
+                if published not in steps:
+                    steps.append(published)
             result.warnings.extend(w for w in res.get("warnings") or [] if w not in result.warnings)
             if kind == "runner_on_ok" and res.get("changed"):
-                changes.append((data.get("play", ""), host, data.get("task", "")))
+                changes.append((step_of.get(host, ""), host, data.get("task", "")))
                 if res.get("diff"):
                     diffs.append((host, data.get("task", ""), res["diff"]))
             if kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
-                failures.append((data.get("play", ""), host, data.get("task", "")))
+                failures.append((step_of.get(host, ""), host, data.get("task", "")))
             if kind in ("runner_on_failed",) and not data.get("ignore_errors"):
                 result.messages.append(f"{data.get('task', '')}: {res.get('msg', '') or res.get('stderr', '')}".strip())
                 for detail in res.get("details") or []:
@@ -289,7 +293,7 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
             host_result.interrupted = True  # no recap came: what each host did past its last event is unknown
     result = RunResult(playbook=fqcn, rc=runner.rc if isinstance(runner.rc, int) else 1, status=runner.status,
                        artifact_dir=private, seconds=seconds, hosts=hosts, stats=stats, stdout_tail=tail, diffs=diffs,
-                       changes=changes, failures=failures, plays=plays, interrupted=interrupt.received())
+                       changes=changes, failures=failures, steps=steps, interrupted=interrupt.received())
     if result.interrupted:
         raise interrupt.Interrupted(result.interrupted, result)
     return result

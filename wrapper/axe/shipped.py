@@ -14,19 +14,15 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-SERVICES = ("frame", "blueprint", "hive", "vault")
-
-
 def ship_log_line(customer: str, domain: str, deploys: dict, health: dict, run_id: str, when: datetime | None = None,
                   who: str | None = None) -> str:
     """One line: when, who, which customer, what is live where, and the proof (HTTP status per service)."""
     when = when or datetime.now(timezone.utc)
     who = who or f"{getpass.getuser()}@{socket.gethostname()}"
     live = []
-    for service in SERVICES:
-        d = deploys.get(service) or {}
-        if service == "vault" and d:
-            live.append(f"vault={d.get('image', '?')}")
+    for service, d in deploys.items():  # in the D-day's order: each step published its report in turn
+        if d.get("image"):  # an image's service (the vault) is its image; a built one, its ref and commit
+            live.append(f"{service}={d['image']}")
         elif d:
             live.append(f"{service}={d.get('ref', '?')}@{str(d.get('commit', ''))[:12] or '?'}")
     proof = ",".join(f"{s}:{health[s]}" for s in sorted(health))
@@ -56,7 +52,7 @@ def reply_text(customer: str, entry: dict, health: dict, when: datetime | None =
     name = entry.get("legal_name") or customer
     base = f"https://{domain}"
     sso_link, identifier = f"{base}/vault/#/sso", customer.upper()
-    checked = ", ".join(f"{s} {health.get(s, '-')}" for s in SERVICES if s in health)
+    checked = ", ".join(f"{s} {code}" for s, code in health.items())
     day = when.strftime("%Y-%m-%d")
     return f"""# {name}: AXE Labs 배포 완료, 접속 안내 / Deployment complete, how to connect
 

@@ -1,7 +1,7 @@
 """`axe deploy customer CUSTOMER --from-pack PACK`: the whole D-day in one command (goal B-onboard-1shot).
 
-playbooks/onboard.yml runs ingest -> preflight -> cloudflared -> frame -> blueprint -> hive -> vault ->
-external health. The check run comes first and its plan is shown step by step; `--apply` then asks
+playbooks/onboard.yml runs ingest -> preflight -> cloudflared -> each service of the catalogue (frame ->
+blueprint -> hive -> vault) -> external health; each play publishes its step (set_stats axe_step). The check run comes first and its plan is shown step by step; `--apply` then asks
 (or takes `--yes`) and applies. After a successful apply: the proof from outside (all four 200), the
 Ship Log line, and the reply to the customer's IT.
 """
@@ -18,45 +18,33 @@ from .customers import _ingest_details
 from .deploy import describe
 from .onboard import _details as _tunnel_details
 
-# The umbrella's steps, in order, and how each one's play is named (playbooks/onboard.yml, tunnel.yml, deploy.yml).
-STEPS = (
-    ("ingest", "Step 1 - ingest"),
-    ("preflight", "Step 2 - preflight"),
-    ("cloudflared", "Tunnel, DNS and cloudflared"),
-    ("frame", "Deploy to the customer's Mac mini - frame"),
-    ("blueprint", "Deploy to the customer's Mac mini - blueprint"),
-    ("hive", "Deploy to the customer's Mac mini - hive"),
-    ("vault", "Deploy to the customer's Mac mini - vault"),
-    ("health", "Step 8 - the proof from outside"),
-)
 CONTROLLER = "controller"  # the ingest play runs on localhost; the operator reads "controller"
 
 
-def step_of(play: str) -> str:
-    for step, prefix in STEPS:
-        if play.startswith(prefix):
-            return step
-    return ""
+def steps(services: list[str]) -> list[str]:
+    """The D-day's steps, in order: before the services, each service of the catalogue, the proof after."""
+    return ["ingest", "preflight", "cloudflared", *services, "health"]
 
 
-def step_report(result: RunResult, customer: str, planning: bool) -> list[tuple[str, str, str]]:
-    """[(step, outcome, what)] for every step, from the plays' reports and the tasks that changed (pure)."""
+def step_report(result: RunResult, customer: str, planning: bool, services: list[str]) -> list[tuple[str, str, str]]:
+    """[(step, outcome, what)] for every step, from the plays' reports and the tasks that changed, each task
+    attributed to the step its play published (pure)."""
     stats = result.stats.get(customer) or {}
+    order = steps(services)
     changed: dict[str, list[str]] = {}
-    for play, _host, task in result.changes:
-        step = step_of(play)
+    for step, _host, task in result.changes:
         if step and task not in changed.setdefault(step, []):
             changed[step].append(task)
-    failed_steps = [step_of(play) for play, _host, _task in result.failures]
-    started = [step for step in (step_of(play) for play in result.plays) if step]
+    failed_steps = [step for step, _host, _task in result.failures]
+    started = [step for step in result.steps if step in order]
     if result.interrupted:
-        # The step whose play ran last is where the run stopped; nothing after it ran.
-        failed_steps = started[-1:] or [STEPS[0][0]]
-    failed_at = next((i for i, (step, _p) in enumerate(STEPS) if step in failed_steps), len(STEPS))
+        # The step that started last is where the run stopped; nothing after it ran.
+        failed_steps = started[-1:] or order[:1]
+    failed_at = next((i for i, step in enumerate(order) if step in failed_steps), len(order))
     sovereign = set((stats.get("health") or {}).keys()) == {"cloudflared"}
     ingest_pending = planning and "ingest" in changed
     rows = []
-    for index, (step, _prefix) in enumerate(STEPS):
+    for index, step in enumerate(order):
         tasks = changed.get(step, [])
         what: list[str] = []
         if step == "ingest":
@@ -68,7 +56,7 @@ def step_report(result: RunResult, customer: str, planning: bool) -> list[tuple[
                 what.append("every trap that can be seen before acting: none found")
         elif step == "cloudflared" and stats.get("onboard"):
             what.append(_tunnel_details(customer, stats))
-        elif step in ("frame", "blueprint", "hive", "vault"):
+        elif step in services:
             d = (stats.get("deploys") or {}).get(step)
             what.append(describe(d) if d else "not ours to deploy (sovereignty customer, T24)" if sovereign else "")
         elif step == "health" and stats.get("health"):
@@ -76,7 +64,7 @@ def step_report(result: RunResult, customer: str, planning: bool) -> list[tuple[
             what.append(", ".join(f"{s} {c or 'no answer'}" for s, c in sorted(codes.items())))
             if planning and any(c != 200 for c in codes.values()):
                 what.append("(as it answers now; the apply run must see 200 from each)")
-        if ingest_pending and step in ("preflight", "frame", "blueprint", "hive", "vault") and index < failed_at:
+        if ingest_pending and (step == "preflight" or step in services) and index < failed_at:
             what.append("planned with the pack's values, as customers.yaml and the vault will hold them after step 1")
         if tasks:
             what.append(("would change: " if planning else "changed: ") + "; ".join(tasks))
@@ -93,7 +81,7 @@ def step_report(result: RunResult, customer: str, planning: bool) -> list[tuple[
     return rows
 
 
-def print_plan(result: RunResult, customer: str, title: str, planning: bool) -> None:
+def print_plan(result: RunResult, customer: str, title: str, planning: bool, services: list[str]) -> None:
     from rich.table import Table
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
@@ -102,7 +90,7 @@ def print_plan(result: RunResult, customer: str, title: str, planning: bool) -> 
     table.add_column("what")
     style = {"would change": "yellow", "changed": "yellow", "no change": "green", "failed": "red", "not reached": "dim",
              "interrupted": "red"}
-    for number, (step, outcome, what) in enumerate(step_report(result, customer, planning), 1):
+    for number, (step, outcome, what) in enumerate(step_report(result, customer, planning, services), 1):
         table.add_row(str(number), step, f"[{style.get(outcome, 'white')}]{outcome}[/]", what)
     report.out.print(table)
 
@@ -113,12 +101,12 @@ def _customer_entry(settings: Settings, customer: str) -> dict:
     return plain(CustomersFile(str(settings.customers_file)).load().entry(customer))
 
 
-def proven(stats: dict) -> tuple[bool, str]:
-    """Did this run itself see every service answer 200 from outside? (pure) An empty or partial health
-    never ships: no Ship Log line and no reply without it."""
+def proven(stats: dict, services: list[str]) -> tuple[bool, str]:
+    """Did this run itself see every service of the catalogue answer 200 from outside? (pure) An empty or
+    partial health never ships: no Ship Log line and no reply without it."""
     health = stats.get("health") or {}
     sovereign = set(health) == {"cloudflared"}
-    wanted = ("cloudflared",) if sovereign else ("frame", "blueprint", "hive", "vault")
+    wanted = ["cloudflared"] if sovereign else services
     missing = [s for s in wanted if s not in health]
     failing = [f"{s} {health[s] or 'no answer'}" for s in wanted if s in health and health[s] != 200]
     if missing:
@@ -128,12 +116,12 @@ def proven(stats: dict) -> tuple[bool, str]:
     return True, ""
 
 
-def _finish(args, settings: Settings, result: RunResult, applied: bool) -> int:
+def _finish(args, settings: Settings, result: RunResult, applied: bool, services: list[str]) -> int:
     """After a successful run: the proof, the Ship Log (when something shipped), the reply to customer IT."""
     customer = args.customer
     stats = result.stats.get(customer) or {}
     health = stats.get("health") or {}
-    ok, why = proven(stats)
+    ok, why = proven(stats, services)
     if not ok:
         raise AxeError(f"{why}: nothing shipped, no Ship Log line and no reply to customer IT were written",
                        f"axe health {customer} shows the host's side; then run the same command again",
@@ -151,7 +139,7 @@ def _finish(args, settings: Settings, result: RunResult, applied: bool) -> int:
         shipped.append_line(ship_log, line)
     if args.json:
         report.emit_json(report.as_json(result, {"mode": "apply", "applied": applied, "health": health,
-                                                 "steps": step_report(result, customer, False),
+                                                 "steps": step_report(result, customer, False, services),
                                                  "legal_name": entry.get("legal_name") or customer,
                                                  "reply_file": str(reply), "ship_log": str(ship_log),
                                                  "ship_log_line": line}))
@@ -164,7 +152,7 @@ def _finish(args, settings: Settings, result: RunResult, applied: bool) -> int:
 
 
 def _run(settings: Settings, source: str, extravars: dict, customer: str, *, check: bool, json_out: bool,
-         progress) -> RunResult:
+         progress, services: list[str]) -> RunResult:
     """One pass of onboard.yml; an interrupted pass shows its steps (interrupted, not reached) before it stops."""
     mode = "plan" if check else "apply"
     try:
@@ -172,9 +160,10 @@ def _run(settings: Settings, source: str, extravars: dict, customer: str, *, che
                               label="dday-check" if check else "dday", on_event=progress)
     except interrupt.Interrupted as exc:
         exc.result.rename_host("localhost", CONTROLLER)
-        steps = step_report(exc.result, customer, check)
+        steps = step_report(exc.result, customer, check, services)
         if not json_out:
-            print_plan(exc.result, customer, f"axe deploy customer {customer}: {mode} interrupted", planning=check)
+            print_plan(exc.result, customer, f"axe deploy customer {customer}: {mode} interrupted", planning=check,
+                       services=services)
             report.summary(exc.result, f"axe deploy customer {customer}: {mode} interrupted")
         exc.extra.update(mode=mode, applied=not check, steps=steps, reported=True)
         raise
@@ -201,42 +190,45 @@ def run(args) -> int:
             raise AxeError(f"no pack at {pack}", f"give the file customer IT sent: --from-pack axelabs-bootstrap-{args.customer}.json")
         extravars["pack"] = pack  # the path only: the module reads the pack on the controller, values never travel as vars
     title = f"axe deploy customer {args.customer}"
+    services = collection.services(settings)
     progress = report.Progress(not args.json)
-    plan = _run(settings, source, extravars, args.customer, check=True, json_out=args.json, progress=progress)
+    plan = _run(settings, source, extravars, args.customer, check=True, json_out=args.json, progress=progress,
+                services=services)
     if not args.json:
         apply_flow.show_diffs(plan)
-        print_plan(plan, args.customer, f"{title}: plan (check mode, nothing changed)", planning=True)
+        print_plan(plan, args.customer, f"{title}: plan (check mode, nothing changed)", planning=True, services=services)
         _warnings(plan)  # a lock another run holds is named here, before the apply starts
         if plan.failed:
             report.summary(plan, f"{title}: the plan stopped", None)
     if plan.failed:
         if args.json:
             report.emit_json(report.as_json(plan, {"mode": "plan", "applied": False,
-                                                   "steps": step_report(plan, args.customer, True)}))
+                                                   "steps": step_report(plan, args.customer, True, services)}))
         return 1
     would_change = bool(plan.changes)
     if not args.apply:
         if args.json:
             report.emit_json(report.as_json(plan, {"mode": "plan", "applied": False,
-                                                   "steps": step_report(plan, args.customer, True)}))
+                                                   "steps": step_report(plan, args.customer, True, services)}))
         else:
             report.out.print("dry run: nothing was changed. Run again with --apply to apply this plan.")
         return 0
     if not would_change:
-        if not args.json and proven(plan.stats.get(args.customer) or {})[0]:
+        if not args.json and proven(plan.stats.get(args.customer) or {}, services)[0]:
             report.out.print("nothing to change: the customer is as the D-day wants it.")
-        return _finish(args, settings, plan, applied=False)
+        return _finish(args, settings, plan, applied=False, services=services)
     apply_flow.confirm(args, "Apply this plan?")
-    applied = _run(settings, source, extravars, args.customer, check=False, json_out=args.json, progress=progress)
+    applied = _run(settings, source, extravars, args.customer, check=False, json_out=args.json, progress=progress,
+                   services=services)
     if not args.json:
-        print_plan(applied, args.customer, f"{title}: applied", planning=False)
+        print_plan(applied, args.customer, f"{title}: applied", planning=False, services=services)
     if applied.failed:
         if args.json:
             report.emit_json(report.as_json(applied, {"mode": "apply", "applied": True,
-                                                      "steps": step_report(applied, args.customer, False)}))
+                                                      "steps": step_report(applied, args.customer, False, services)}))
         else:
             report.summary(applied, f"{title}: stopped (run the same command again to resume)", None)
         return 1
     if not args.json:
         report.summary(applied, f"{title}: applied", None)
-    return _finish(args, settings, applied, applied=True)
+    return _finish(args, settings, applied, applied=True, services=services)

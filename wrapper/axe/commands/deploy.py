@@ -1,11 +1,10 @@
-"""`axe deploy SERVICE CUSTOMER`: D-day step 4, frame, blueprint or hive (the runbook's 13 steps), and
-the customer's Vaultwarden (`axe deploy vault`)."""
+"""`axe deploy SERVICE CUSTOMER`: one service of the collection's catalogue (frame, blueprint and hive through
+the runbook's 13 steps, the customer's Vaultwarden as `axe deploy vault`), or the whole D-day (`customer`)."""
 from __future__ import annotations
 
-from .. import apply_flow, inventory, vault_session
+from .. import apply_flow, collection, inventory, vault_session
 from ..errors import AxeError
-
-SERVICES = ("frame", "blueprint", "hive", "vault")
+from ..settings import Settings
 
 
 def describe(d: dict) -> str:
@@ -44,6 +43,8 @@ def run(args) -> int:
     if args.service == "customer":
         from . import dday
         return dday.run(args)
+    collection.known_service(Settings.load(), args.service, f"axe deploy SERVICE {args.customer} --apply, with a service "
+                             "named above, or axe deploy customer for the whole D-day")
     if args.from_pack or args.ship_log or args.reply_file or args.force_dns:
         raise AxeError("--from-pack, --ship-log, --reply-file and --force-dns are for the whole D-day",
                        f"axe deploy customer {args.customer} --from-pack PACK.json --apply")
@@ -68,10 +69,11 @@ def run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("deploy", help="the whole D-day (customer), or one of frame, blueprint, hive (13 steps, "
-                                      "blue/green) and the customer's Vaultwarden (vault) on the customer's Mac mini")
-    p.add_argument("service", choices=("customer",) + SERVICES,
-                   help="customer: the whole D-day (ingest, preflight, cloudflared, the four services, health)")
+    p = sub.add_parser("deploy", help="the whole D-day (customer), or one service of the collection: frame, blueprint, "
+                                      "hive (13 steps, blue/green) or the customer's Vaultwarden (vault)")
+    p.add_argument("service", metavar="SERVICE",
+                   help="customer: the whole D-day (ingest, preflight, cloudflared, every service, health); or a "
+                        "service of the collection's catalogue (frame, blueprint, hive, vault)")
     p.add_argument("customer")
     p.add_argument("--ref", help="git ref to deploy: a tag (v1, v2), a branch or a commit (default: v1)")
     p.add_argument("--rollback", action="store_true", help="go back to the release that was live before the current one")

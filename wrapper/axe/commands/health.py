@@ -42,10 +42,11 @@ def _customers(settings: Settings, args) -> dict[str, dict]:
 def run(args) -> int:
     settings = Settings.load().with_customers_file(getattr(args, "customers_file", None))
     customers = _customers(settings, args)
-    from ansible_collections.axelabs.onboard.plugins.module_utils import stack
+    from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue, stack
+    entries = catalogue.stack(catalogue.load())
 
     # Sovereignty customers (T24) run their own stack: only their tunnel is ours to look at.
-    probes = [(c, e["service"], e["external_path"]) for c, info in customers.items() for e in stack.STACK
+    probes = [(c, e["service"], e["external_path"]) for c, info in customers.items() for e in entries
               if info["managed"] or e["service"] == "cloudflared"]
     with ThreadPoolExecutor(max_workers=min(16, len(probes))) as pool:
         statuses = list(pool.map(lambda p: stack.outside_status(settings.edge_url, customers[p[0]]["public_domain"],
@@ -63,7 +64,7 @@ def run(args) -> int:
         host_status = host_result.hosts.get(customer).status if host_result and customer in host_result.hosts else None
         seen = ((host_result.stats.get(customer) or {}).get("health") or {}) if host_result else {}
         rows = {}
-        for entry in stack.STACK:
+        for entry in entries:
             service = entry["service"]
             if (customer, service) not in outside:
                 continue

@@ -4,12 +4,12 @@ from __future__ import annotations
 import getpass
 import sys
 
-from .. import apply_flow, vault_session
+from .. import apply_flow, collection, vault_session
 from ..commands.customers import LOCALHOST
 from ..errors import AxeError
 from ..private_files import private_file
+from ..settings import Settings
 
-SERVICES = ["frame", "blueprint", "hive", "vault"]
 # The runbook's words for the same vault items: `vaultwarden` is the vault role's service (its items are
 # axe/CUSTOMER/vault/ENV); `cloudflare` is the operator's own Cloudflare token, not any customer's.
 ALIASES = {"vaultwarden": "vault"}
@@ -32,6 +32,9 @@ def _service(args) -> str:
         raise AxeError(f"--customer {OPERATOR} holds the operator's own secrets (--service "
                        f"{', '.join(OPERATOR_SECRETS)}), not --service {args.service}",
                        "name the customer the secret belongs to: --customer CUSTOMER")
+    else:
+        collection.known_service(Settings.load(), service, "name the service whose manifest lists the secret "
+                                 f"(vaultwarden = vault), or --service cloudflare --customer {OPERATOR}")
     return service
 
 
@@ -85,9 +88,9 @@ def register(sub) -> None:
         p = cmds.add_parser(name, help=helptext)
         p.add_argument("env", help="the env name, e.g. AZURE_ACME_BLUEPRINT_CLIENT_SECRET")
         p.add_argument("--customer", required=True, help=f"the customer; `{OPERATOR}` for the operator's own secrets")
-        p.add_argument("--service", required=True, choices=SERVICES + sorted(ALIASES) + sorted(OPERATOR_SECRETS),
-                       help="the service whose manifest lists it (vaultwarden = vault); cloudflare: the operator's "
-                            "CLOUDFLARE_API_TOKEN, with --customer operator")
+        p.add_argument("--service", required=True, metavar="SERVICE",
+                       help="the service whose manifest lists it (frame, blueprint, hive, vault = vaultwarden: the "
+                            "collection's services); cloudflare: the operator's CLOUDFLARE_API_TOKEN, with --customer operator")
         if name == "push":
             apply_flow.add_apply_flags(p)
         else:
