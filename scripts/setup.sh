@@ -6,10 +6,12 @@
 #   - the virtualenv .venv with axe and the pinned stack, reinstalled only when the pins change;
 #   - .collections/, so playbooks in this checkout find the collection as axelabs.onboard.
 # Source it (`. scripts/setup.sh`) or run it; it never asks questions.
+# AXE_SETUP=venv: only the virtualenv and .collections/ (what the unit tests need; no packages, no engine).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+if [ "${AXE_SETUP:-machine}" != venv ]; then
 need_pkgs=()
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)
@@ -31,8 +33,9 @@ if ! docker info >/dev/null 2>&1; then
   for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { log "dockerd did not answer in 60 s: see /var/log/axe-dockerd.log"; exit 1; }
 fi
+fi  # AXE_SETUP
 
-PY=$(command -v python3.11)
+PY=$(command -v python3.11) || { log "python3.11 is needed (run scripts/setup.sh as root once)"; exit 1; }
 STAMP="$ROOT/.venv/.axe-installed"
 want=$(cat "$ROOT/pyproject.toml" "$ROOT/requirements/constraints.txt" | sha256sum | cut -c1-16)
 if [ ! -x "$ROOT/.venv/bin/python" ]; then

@@ -3,9 +3,19 @@
 # engine, .venv), then run every test: unit, the lab's own, integration against lab hosts, and the
 # gates (ansible-lint production profile, ansible-test sanity, molecule). The lab images are built
 # on first use and reused after; the test lab's hosts are removed at the end.
-# Extra arguments go to pytest (e.g. scripts/test.sh tests/unit -q).
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/unit -q). Unit tests alone need no machine
+# set-up (no Debian packages, no Docker engine): only the virtualenv.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+only_unit=0
+for arg in "$@"; do
+  case "$arg" in
+    -*) ;;
+    tests/unit|tests/unit/*) only_unit=1 ;;
+    *) only_unit=0; break ;;
+  esac
+done
+[ "$only_unit" = 1 ] && export AXE_SETUP=venv
 . "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 exec "$ROOT/.venv/bin/pytest" "$@"

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+
 def container_verdict(states, entry):
     """ok when every fixed container runs and, for blue/green services, at least one colour does."""
     fixed = [states.get(name) for name in entry.get("containers", [])]

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 AXE Labs
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The controller's half of the trap preflight: every trap in traps.md that can be seen from the
+"""The controller's half of the trap preflight: every trap in docs/traps.md that can be seen from the
 controller before anything changes, each as a finding, none stopping the others from being looked at.
 
-A finding is {trap, problem, next_step, blocking}. A non-blocking one is a note (a sovereignty customer's
-services are skipped, T24) or a safe fix apply makes by itself (the sleep settings, T04).
+A finding has the one shape module_utils/host_checks.py defines (the host's half): {trap, problem,
+next_step, blocking}. A non-blocking one is a note (a sovereignty customer's services are skipped, T24).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,11 +15,8 @@ __metaclass__ = type
 from ansible_collections.axelabs.onboard.plugins.module_utils import cloudflare as cf
 from ansible_collections.axelabs.onboard.plugins.module_utils import customers_file as customers
 from ansible_collections.axelabs.onboard.plugins.module_utils import service_secrets as ss
+from ansible_collections.axelabs.onboard.plugins.module_utils.host_checks import finding
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
-
-
-def finding(trap, problem, next_step, blocking=True):
-    return dict(trap=trap or "", problem=problem, next_step=next_step or "", blocking=bool(blocking))
 
 
 def from_error(exc, default_trap=""):

@@ -40,13 +40,31 @@ class ProductError(Exception):
         self.trap = trap
         self.details = details or []
 
+    def problem(self):
+        """The problem alone, with its trap id: what a result's `msg` carries (the rest travels as fields)."""
+        return ("%s: %s" % (self.trap, self.message)) if self.trap else self.message
+
     def __str__(self):
-        text = ("%s: %s" % (self.trap, self.message)) if self.trap else self.message
+        text = self.problem()
         if self.details:
             text += "".join("\n  - %s" % d for d in self.details)
         if self.next_step:
             text += "\n  next: %s" % self.next_step
         return text
+
+    def result(self):
+        """The fields every module fails with, so `axe` (and any reader of the result) gets each one intact."""
+        return dict(msg=self.problem(), trap=self.trap, next_step=self.next_step, details=list(self.details))
+
+
+def fail(module, exc, **extra):
+    """The one way a module fails on a ProductError: its fields as they are, plus the module's own `extra`
+    (the commands it ran, what it measured); `extra` never replaces the error's own fields unless they are empty."""
+    fields = exc.result()
+    for key, value in extra.items():
+        if key not in fields or not fields[key]:
+            fields[key] = value
+    module.fail_json(**fields)
 
 
 def doc_path(parts):

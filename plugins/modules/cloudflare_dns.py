@@ -70,7 +70,7 @@ kept:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.axelabs.onboard.plugins.module_utils import cloudflare as cf
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 
 def main():
@@ -106,7 +106,7 @@ def main():
             else:
                 done[-1]["id"] = client.create_cname(name, target, comment)
     except ProductError as exc:
-        module.fail_json(msg=str(exc), trap=exc.trap, next_step=exc.next_step)
+        fail(module, exc)
     kept = [dict(type=r["type"], content=r["content"], id=r["id"]) for r in records if r["type"] not in ("A", "AAAA", "CNAME")]
     result = dict(changed=bool(done), actions=done, kept=kept)
     if module._diff:

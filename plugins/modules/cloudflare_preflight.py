@@ -52,7 +52,7 @@ permissions:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.axelabs.onboard.plugins.module_utils import cloudflare as cf
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 
 def main():
@@ -66,7 +66,7 @@ def main():
         if missing:
             raise cf.missing_permissions_error(missing)
     except ProductError as exc:
-        module.fail_json(msg=str(exc), trap=exc.trap, next_step=exc.next_step, permissions=permissions)
+        fail(module, exc, permissions=permissions)
     module.exit_json(changed=False, zone_id=zone["id"], account_id=zone["account_id"], permissions=permissions)
 
 

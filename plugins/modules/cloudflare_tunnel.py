@@ -72,7 +72,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.axelabs.onboard.plugins.module_utils import cloudflare as cf
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 
 def main():
@@ -114,7 +114,7 @@ def main():
                     result["tunnel_id"] = client.create_tunnel(p["name"], secret)["id"]
                 result["credentials"] = {"AccountTag": account, "TunnelSecret": secret, "TunnelID": result["tunnel_id"]}
     except ProductError as exc:
-        module.fail_json(msg=str(exc), trap=exc.trap, next_step=exc.next_step)
+        fail(module, exc)
     if module._diff:
         before = "tunnel %s: %s\n" % (p["name"], "present" if result["tunnel_id"] and not result["created"] else "absent")
         after = "tunnel %s: %s\n" % (p["name"], "absent" if p["state"] == "absent" else

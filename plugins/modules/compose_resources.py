@@ -60,7 +60,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import ServiceHost
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 CHECKS = {"volumes": (cc.volume_exists, cc.volume_create), "networks": (cc.network_exists, cc.network_create)}
 MISSING_ENV_FILE = re.compile(r"env file (\S+) not found")
@@ -116,7 +116,7 @@ def main():
                 if not module.check_mode:
                     host.run(create(name), what="create %s %s" % (kind[:-1], name))
     except ProductError as exc:
-        module.fail_json(msg=str(exc), trap="T22", commands=host.commands)
+        fail(module, exc, trap="T22", commands=host.commands)
     changed = bool(created["volumes"] or created["networks"])
     lines = ["%s %s" % (kind[:-1], n) for kind in ("networks", "volumes") for n in created[kind]]
     module.exit_json(changed=changed, created=created, present=present, commands=host.commands,

@@ -75,7 +75,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import ServiceHost
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 
 def plan(module, host, services, force, pull):
@@ -116,7 +116,7 @@ def main():
             host.compose(cc.compose_up, p["services"], recreate=p["force_recreate"], pull=p["pull"],
                          what="docker compose up %s" % " ".join(p["services"]))
     except ProductError as exc:
-        module.fail_json(msg=str(exc), next_step=exc.next_step, commands=host.commands)
+        fail(module, exc, commands=host.commands)
     lines = ["%s: %s" % (name, ", ".join(what)) for name, what in sorted(actions.items())]
     module.exit_json(changed=bool(actions), actions=actions, commands=host.commands,
                      diff=dict(before="", after="".join("~ container %s\n" % line for line in lines)))

@@ -93,7 +93,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
 from ansible_collections.axelabs.onboard.plugins.module_utils import customers_file as cf
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 FIELDS = ("legal_name", "primary_domain", "public_domain", "entities", "tailscale_host", "ssh_user", "onboarded")
 
@@ -154,7 +154,7 @@ def main():
             if changed and not module.check_mode:
                 f.write(new_text)
     except ProductError as exc:
-        module.fail_json(msg=str(exc), trap=exc.trap, next_step=exc.next_step, details=exc.details)
+        fail(module, exc)
     result = dict(changed=changed, customers_file=path, created=created)
     if module._diff:
         result["diff"] = dict(before_header=path, after_header=path, before=before, after=new_text)

@@ -101,7 +101,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
 from ansible_collections.axelabs.onboard.plugins.module_utils import customers_file as cf
 from ansible_collections.axelabs.onboard.plugins.module_utils import pack as packs
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 
 class IngestManager(object):
@@ -173,7 +173,7 @@ def main():
     try:
         result = IngestManager(module).run()
     except ProductError as exc:
-        module.fail_json(msg=str(exc), trap=exc.trap, next_step=exc.next_step, details=exc.details)
+        fail(module, exc)
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="ingest failed unexpectedly: %s" % exc, exception=traceback.format_exc())
     for warning in result["pack_warnings"]:

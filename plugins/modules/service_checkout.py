@@ -80,7 +80,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import ServiceHost
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -146,7 +146,7 @@ def main():
                 raise ProductError("%s at %s has no %s" % (p["repo"], p["ref"], ", ".join(missing)),
                                    next_step="deploy a ref that has them (this one cannot be built)")
     except ProductError as exc:
-        module.fail_json(msg=str(exc), commands=host.commands)
+        fail(module, exc, commands=host.commands)
     module.exit_json(changed=changed, commit=commit, before=before, commands=host.commands,
                      diff=dict(before="commit: %s\n" % (before or "(none)"), after="commit: %s (%s)\n" % (commit, p["ref"])))
 

@@ -70,7 +70,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import ServiceHost
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 # Prints the names (never the values) of the variables that are unset or empty in the container.
 MISSING_ENV = ["sh", "-c", 'for n in "$@"; do [ -n "$(printenv "$n")" ] || echo "$n"; done', "sh"]
@@ -124,7 +124,7 @@ def main():
                                    trap="T16" if rc == 3 else None, next_step="fix the cause and deploy again (registration is idempotent)")
             registered.append(entity["id"])  # only once the service said so
     except ProductError as exc:
-        module.fail_json(msg=str(exc), registered=registered, commands=host.commands)
+        fail(module, exc, registered=registered, commands=host.commands)
     module.exit_json(changed=bool(registered), registered=registered, existing=existing, commands=host.commands,
                      diff=dict(before="".join("%s\n" % e for e in sorted(existing)),
                                after="".join("%s\n" % e for e in sorted(existing + registered))))

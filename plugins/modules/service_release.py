@@ -178,7 +178,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils import release
 from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import STATE_DIR, ServiceHost, http_probe
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 
 class Release(object):
@@ -562,10 +562,10 @@ def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def failure_message(exc, measured):
-    """The error, then what serves now as measured, then the next step."""
-    text = str(ProductError(exc.message, trap=exc.trap, details=exc.details))
-    return text + ("\n  %s" % measured if measured else "") + ("\n  next: %s" % exc.next_step if exc.next_step else "")
+def with_measurement(exc, measured):
+    """The error with what serves now, as measured after it, as its last detail (the next step stays its own)."""
+    return ProductError(exc.message, next_step=exc.next_step, trap=exc.trap,
+                        details=list(exc.details) + ([measured] if measured else []))
 
 
 def main():
@@ -595,8 +595,8 @@ def main():
             measured = engine.measure()
         except Exception as err:  # the failure is what the operator needs; say why nothing was measured
             measured = "what serves now could not be measured: %s" % err
-        module.fail_json(msg=failure_message(exc, measured), commands=engine.host.commands,
-                         serving=engine.result.get("serving", []), measured=measured)
+        fail(module, with_measurement(exc, measured), commands=engine.host.commands,
+             serving=engine.result.get("serving", []), measured=measured)
     if module.params["action"] == "status":
         engine.changed = False
     module.exit_json(changed=engine.changed, commands=engine.host.commands,

@@ -128,7 +128,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
 from ansible_collections.axelabs.onboard.plugins.module_utils import customers_file as cf
 from ansible_collections.axelabs.onboard.plugins.module_utils import service_secrets as ss
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 
 def load(path, customer, text=None):
@@ -211,7 +211,7 @@ def main():
                 if slots:
                     diff = add_slots(path, customer, slots)
     except ProductError as exc:
-        module.fail_json(msg=str(exc), trap=exc.trap, next_step=exc.next_step, details=exc.details)
+        fail(module, exc)
     changed = bool(generated or slots)
     result = dict(changed=changed, secrets=secrets, generated=generated, slots_added=slots,
                   customer_entry=entry, entities=ents, env=env, env_missing=env_missing)

@@ -13,8 +13,8 @@ module: trap_preflight
 short_description: Every trap that can be seen before acting, all findings at once
 version_added: 0.4.0
 description:
-  - Runs on the controller. Gathers the host's findings (handed in by the C(axelabs.onboard.preflight) role - Tailscale
-    T05, PATH and binaries T07, sleep T04, become, Compose) and, with O(controller_checks), looks at everything the
+  - Runs on the controller. Gathers the host's findings (M(axelabs.onboard.host_preflight) - PATH and binaries T07, sleep
+    T04, become, Compose), makes the Tailscale one (T05) from the inventory's facts and, with O(controller_checks), looks at everything the
     controller can see before anything changes - customers.yaml and the entry (T01, T23), the vault, the Cloudflare token
     and its permissions (T09), the records at the public name (T02, T03), and every secret and setting each service needs
     (T08, T10) - the services manifest missing is a note (T24).
@@ -35,10 +35,22 @@ options:
     type: str
     required: true
   findings:
-    description: What the host's checks found - C(trap), C(problem), C(next_step), C(blocking).
+    description: What the host's checks found (M(axelabs.onboard.host_preflight)) - C(trap), C(problem), C(next_step), C(blocking).
     type: list
     elements: dict
     default: []
+  tailscale:
+    description:
+      - The inventory's Tailscale facts of the host (C(axe_tailscale) - C(known), C(online), C(direct), C(relay)); a host
+        that is not on the tailnet, offline, or reached only through a relay is a finding (T05).
+    type: dict
+  tailscale_host:
+    description: The host's name on the tailnet, for the T05 finding.
+    type: str
+  allow_relayed:
+    description: A host reached only through a DERP relay is not a finding.
+    type: bool
+    default: false
   controller_checks:
     description: Also run the controller's checks (customers.yaml, vault, Cloudflare, DNS, the services' values).
     type: bool
@@ -64,10 +76,17 @@ options:
 """
 
 EXAMPLES = r"""
+- name: The host's half, in one round trip
+  axelabs.onboard.host_preflight:
+    binaries: [docker, git, cloudflared]
+    check_sleep: true
+  register: host_half
+
 - name: Every trap that can be seen before acting, all at once
   axelabs.onboard.trap_preflight:
     customer: acme
-    findings: "{{ preflight_findings }}"
+    findings: "{{ host_half.findings }}"
+    tailscale: "{{ axe_tailscale }}"
     controller_checks: true
     public_domain: acme.axelabs.ai
     api_token: "{{ lookup('axelabs.onboard.vault_secret', 'CLOUDFLARE_API_TOKEN', customer='operator', service='cloudflare', missing='empty') }}"
@@ -102,6 +121,7 @@ lines:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
+from ansible_collections.axelabs.onboard.plugins.module_utils import host_checks
 from ansible_collections.axelabs.onboard.plugins.module_utils import trap_checks as checks
 
 
@@ -127,6 +147,8 @@ def controller_findings(module, result):
 def main():
     argument_spec = dict(customer=dict(type="str", required=True),
                          findings=dict(type="list", elements="dict", default=[]),
+                         tailscale=dict(type="dict"), tailscale_host=dict(type="str"),
+                         allow_relayed=dict(type="bool", default=False),
                          controller_checks=dict(type="bool", default=False),
                          public_domain=dict(type="str"),
                          force_dns=dict(type="bool", default=False),
@@ -139,16 +161,18 @@ def main():
                            required_if=[("controller_checks", True, ("public_domain",))])
     common_args.check_customer(module, module.params["customer"])
     result = dict(changed=False)
-    found = [checks.finding(f.get("trap"), f.get("problem", ""), f.get("next_step"), f.get("blocking", True))
-             for f in module.params["findings"]]
+    p = module.params
+    found = host_checks.tailscale(p["tailscale"], p["tailscale_host"] or p["customer"], p["allow_relayed"])
+    found += [checks.finding(f.get("trap"), f.get("problem", ""), f.get("next_step"), f.get("blocking", True))
+              for f in p["findings"]]
     if module.params["controller_checks"]:
         found += controller_findings(module, result)
     blocking = [f for f in found if f["blocking"]]
     result.update(findings=found, blocking=len(blocking), lines=checks.lines(found))
     if blocking:
-        # Every blocking finding in the message itself, one per line: it is what the operator reads.
-        module.fail_json(msg="%s for %s:\n%s\nnext: fix each one (nothing was changed), then run again"
-                         % (checks.summary(found), module.params["customer"], "\n".join(checks.lines(blocking))), **result)
+        # Every blocking finding is a detail, one per line, each with its own next step.
+        result.update(details=checks.lines(blocking), next_step="fix each one above (nothing was changed), then run again")
+        module.fail_json(msg="%s for %s" % (checks.summary(found), module.params["customer"]), **result)
     module.exit_json(**result)
 
 

@@ -88,7 +88,7 @@ import io
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
 from ansible_collections.axelabs.onboard.plugins.module_utils import customers_file as cf
-from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 from ansible_collections.axelabs.onboard.plugins.module_utils.vault import item_name
 
 
@@ -146,7 +146,7 @@ def main():
             if action != "unchanged" and not module.check_mode:
                 action = vault.put(p["customer"], p["service"], p["env"], value)
     except ProductError as exc:
-        module.fail_json(msg=str(exc), name=name, trap=exc.trap, next_step=exc.next_step)
+        fail(module, exc, name=name)
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot read value_file: %s" % exc, name=name)
     changed = action in ("create", "update", "delete")

@@ -74,7 +74,7 @@ def test_playbook_runs_from_the_built_and_installed_collection(lab, tmp_path):
     assert build.returncode == 0, build.stderr
     tarball = next(tmp_path.glob("axelabs-onboard-*.tar.gz"))
     names = tarfile.open(tarball).getnames()
-    assert "plugins/modules/host_probe.py" in names and "playbooks/ping.yml" in names
+    assert "plugins/modules/host_preflight.py" in names and "playbooks/ping.yml" in names
     assert not [n for n in names if n.split("/")[0] in ("wrapper", "lab", ".venv", "scripts")]
 
     # From outside the checkout: its ansible.cfg would show the collection as installed already.

@@ -345,7 +345,8 @@ def test_the_module_refuses_by_name(tmp_path, raw, expected):
     path = tmp_path / "pack.json"
     path.write_bytes(raw)
     result = run_module(tmp_path, path)
-    assert result["failed"] and expected in result["msg"], result["msg"]
+    said = "\n".join([result["msg"], *result.get("details", [])])  # the problem, then each detail, as fields
+    assert result["failed"] and expected in said, said
     assert "unexpectedly" not in result["msg"] and result["next_step"]
     no_piece_of(SECRET, json.dumps(result))
 

@@ -61,15 +61,27 @@ def _dispatch(args) -> int:
     except interrupt.Interrupted as exc:
         _interrupted(args, exc)
         return exc.exit_code
-    except AxeError as exc:
+    except Exception as caught:  # pylint: disable=broad-except - anything else is re-raised as it is
+        # The boundary: the collection's errors become the CLI's here, and only here, every field kept.
+        if isinstance(caught, AxeError):
+            exc = caught
+        elif _is_product_error(caught):
+            exc = AxeError.from_product(caught)
+        else:
+            raise
         if args.json:
-            report.emit_json({"ok": 0, "changed": 0, "failed": 1, "hosts": {}, "error": exc.message,
-                              "next": exc.next_step})
+            report.emit_json({"ok": 0, "changed": 0, "failed": 1, "hosts": {}, **exc.as_json()})
         report.err.print(f"[red]error:[/red] {exc}")
         return exc.exit_code
     except KeyboardInterrupt:  # before axe's own handler was installed
         report.err.print("[red]interrupted[/red]")
         return 130
+
+
+def _is_product_error(exc: Exception) -> bool:
+    """A ProductError of the collection's code: its module is loaded when one was raised."""
+    validation = sys.modules.get("ansible_collections.axelabs.onboard.plugins.module_utils.validation")
+    return validation is not None and isinstance(exc, validation.ProductError)
 
 
 def _interrupted(args, exc: interrupt.Interrupted) -> None:

@@ -51,11 +51,15 @@ def as_json(result: RunResult, extra: dict | None = None) -> dict:
     for name, h in sorted(result.hosts.items()):
         hosts[name] = {"status": h.status, "ok": h.ok, "changed": h.changed, "failed": h.failed,
                        "unreachable": h.unreachable, "messages": h.messages, "warnings": h.warnings,
-                       **(result.stats.get(name) or {})}
+                       "errors": h.errors, **(result.stats.get(name) or {})}
     payload = {**result.totals(), "hosts": hosts, "playbook": result.playbook, "seconds": round(result.seconds, 2),
                "artifacts": str(result.artifact_dir), "interrupted": bool(result.interrupted), **(extra or {})}
     if result.failed and not result.hosts and not result.interrupted:
         payload.setdefault("error", result.early_error())
+    # The first failure's own next step, as the module gave it, where a script looks for it.
+    first = next((e for h in result.hosts.values() for e in h.errors if e.get("next")), None)
+    if first and not payload.get("next"):
+        payload["next"] = first["next"]
     return payload
 
 

@@ -40,6 +40,8 @@ class HostResult:
     interrupted: bool = False
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Each failure as the module reported it: task, problem (msg), trap, details, next step; intact for --json.
+    errors: list[dict] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -223,6 +225,9 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
             if kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
                 failures.append((step_of.get(host, ""), host, data.get("task", "")))
             if kind in ("runner_on_failed",) and not data.get("ignore_errors"):
+                result.errors.append({"task": data.get("task", ""), "problem": res.get("msg", "") or res.get("stderr", ""),
+                                      "trap": res.get("trap"), "details": list(res.get("details") or []),
+                                      "next": res.get("next_step")})
                 result.messages.append(f"{data.get('task', '')}: {res.get('msg', '') or res.get('stderr', '')}".strip())
                 for detail in res.get("details") or []:
                     result.messages.append(f"  - {detail}")

@@ -88,7 +88,7 @@ def secrets_manager_status(settings: Settings) -> str:
     try:
         backend.status()
     except vault_sm.SecretsManagerError as exc:
-        raise AxeError(str(exc)) from exc
+        raise AxeError.from_product(exc) from exc
     source = "BWS_ACCESS_TOKEN" if secret_env.get("BWS_ACCESS_TOKEN") else \
         f"the Keychain item {vault_sm.KEYCHAIN_SERVICE}"
     return f"vault: Bitwarden Secrets Manager at {backend.api_url} (organization {backend.organization_id}, token from {source})"
@@ -127,7 +127,7 @@ def ensure(settings: Settings) -> tuple[Settings, str]:
         return settings, f"vault: bw serve at {settings.vault_url}" + (f" (bw {bw_version})" if bw_version else "")
     except vault.VaultError as exc:
         if "does not answer" not in exc.message:
-            raise AxeError(str(exc)) from exc
+            raise AxeError.from_product(exc) from exc
     if not bw_version:
         raise AxeError(f"T17: the vault (bw serve) at {settings.vault_url} does not answer and no `bw` is installed",
                        "install the Bitwarden CLI, or start bw serve and set AXE_VAULT_URL")

@@ -66,12 +66,8 @@ def get(args) -> int:
     service = _service(args)
     settings = vault_session.for_command(args, quiet=True)  # the value and nothing else
     from ansible_collections.axelabs.onboard.plugins.module_utils import vault
-    from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
     client = vault_session.client(settings)
-    try:
-        value = client.get(args.customer, service, args.env)
-    except ProductError as exc:
-        raise AxeError(str(exc)) from exc
+    value = client.get(args.customer, service, args.env)  # a ProductError is the CLI's to show, as it is
     if value is None:
         raise AxeError(f"{vault.item_name(args.customer, service, args.env)} is not in the vault",
                        f"push it: axe secret push {args.env} --service {args.service} --customer {args.customer} --apply",

@@ -9,20 +9,33 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: host_probe
-short_description: Read a customer host's platform and find the binaries the stack needs
+module: host_preflight
+short_description: The host's half of the trap preflight, in one round trip
 version_added: 0.1.0
 description:
-  - Reports the host's platform (system, release, machine, distribution or macOS version).
+  - Reports the host's platform (system, release, machine, distribution or macOS version) and account.
   - Finds each named binary on the session PATH extended with the Homebrew prefixes, because a
     non-login SSH session on macOS lacks C(/opt/homebrew/bin) (trap T07), and returns that PATH
     so later tasks can run with it.
-  - Reads only; never changes the host.
+  - When asked, checks that C(sudo) works without a prompt, that the Docker engine answers C(docker compose version)
+    on that PATH, and reads the sleep settings with C(pmset -g) (trap T04).
+  - Every problem is a finding (C(trap), C(problem), C(next_step), C(blocking)), the shape
+    M(axelabs.onboard.trap_preflight) reports; none stops the others from being looked at, and the module itself
+    fails only when O(required) asks it to.
+  - The one change it makes, in apply mode only, is the safe fix of T04 - C(sudo pmset -a sleep 0 disksleep 0 standby 0
+    autorestart 1) on a Mac mini that sleeps.
 author:
   - AXE Labs (@axelabs)
 extends_documentation_fragment:
   - axelabs.onboard.attributes
-  - axelabs.onboard.attributes.INFO_MODULE
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The sleep settings before and after the T04 fix.
+  idempotent:
+    support: full
 options:
   binaries:
     description:
@@ -30,17 +43,32 @@ options:
     type: list
     elements: str
     default: [docker, git]
+  check_become:
+    description: Check that C(sudo -n) works (become without a prompt).
+    type: bool
+    default: false
+  check_compose:
+    description: Check that C(docker compose version --short) answers on the Homebrew PATH.
+    type: bool
+    default: false
+  check_sleep:
+    description: Read the sleep settings and, in apply mode, keep a Mac mini that sleeps awake (T04).
+    type: bool
+    default: false
   required:
     description:
-      - Fail, naming every missing binary at once, when any of O(binaries) is not found.
+      - Fail, naming every blocking finding at once, when there is any.
     type: bool
-    default: true
+    default: false
 """
 
 EXAMPLES = r"""
-- name: Find docker and git on the Mac mini, Homebrew prefixes included
-  axelabs.onboard.host_probe:
-    binaries: [docker, git, git-lfs]
+- name: The host's half of the preflight, in one round trip
+  axelabs.onboard.host_preflight:
+    binaries: [docker, git, cloudflared]
+    check_become: true
+    check_compose: true
+    check_sleep: true
   register: probe
 
 - name: Run docker with the PATH the probe found
@@ -51,6 +79,27 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+findings:
+  description: What blocks or needs saying, each with its trap id (empty when the host is ready).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{trap: T04, problem: "the Mac mini sleeps after 1 min; apply sets sleep 0", next_step: "", blocking: false}]
+become_uid:
+  description: What C(sudo -n id -u) printed (C(0) when become works), when O(check_become).
+  returned: always
+  type: str
+  sample: "0"
+compose_version:
+  description: The Compose version the engine reported, when O(check_compose).
+  returned: always
+  type: str
+  sample: 2.29.7
+sleep_minutes:
+  description: What C(pmset -g) said the host sleeps after, before any fix (C(0) never), when O(check_sleep).
+  returned: always
+  type: str
+  sample: "1"
 path:
   description: The PATH to run remote commands with (Homebrew prefixes, the session PATH, system dirs).
   returned: always
@@ -132,6 +181,7 @@ import pwd
 import socket
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.axelabs.onboard.plugins.module_utils import host_checks as checks
 from ansible_collections.axelabs.onboard.plugins.module_utils.host_paths import find_binaries, remote_path
 
 
@@ -153,7 +203,10 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             binaries=dict(type="list", elements="str", default=["docker", "git"]),
-            required=dict(type="bool", default=True),
+            check_become=dict(type="bool", default=False),
+            check_compose=dict(type="bool", default=False),
+            check_sleep=dict(type="bool", default=False),
+            required=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -178,12 +231,35 @@ def main():
         ),
         user=dict(name=pwd.getpwuid(os.getuid()).pw_name, uid=os.getuid(), home=pwd.getpwuid(os.getuid()).pw_dir),
     )
-    if missing and module.params["required"]:
-        module.fail_json(
-            msg="T07: not found on %s: %s. Install them on the host (brew install ...) or add their "
-                "directory to the Homebrew prefixes." % (path, ", ".join(missing)),
-            **result
-        )
+    p = module.params
+    findings = checks.binaries(path, missing)
+    result.update(become_uid="", compose_version="", sleep_minutes="")
+    if p["check_become"]:
+        rc, out, err = module.run_command(["sudo", "-n", "id", "-u"])
+        result["become_uid"] = out.strip()
+        findings += checks.become(rc, err)
+    if p["check_compose"] and "docker" in found:
+        rc, out, err = module.run_command([found["docker"], "compose", "version", "--short"], environ_update={"PATH": path})
+        result["compose_version"] = out.strip()
+        findings += checks.compose(rc, err)
+    if p["check_sleep"]:
+        rc, out, err = module.run_command(["pmset", "-g"], environ_update={"PATH": path})
+        minutes = checks.sleep_minutes(out) if rc == 0 else ""
+        result["sleep_minutes"] = minutes
+        fix_rc, fix_err = None, ""
+        if rc == 0 and minutes not in ("", "0") and not module.check_mode:
+            fix_rc, dummy, fix_err = module.run_command(["sudo", "-n"] + checks.PMSET_AWAKE, environ_update={"PATH": path})
+            result["changed"] = fix_rc == 0
+        if minutes not in ("", "0"):
+            result["changed"] = result["changed"] or module.check_mode  # check mode: what apply would do
+            result["diff"] = dict(before="sleep %s\n" % minutes, after="sleep 0\n", before_header="pmset -g")
+        findings += checks.sleep(rc, err, minutes, module.check_mode, fix_rc, fix_err)
+    result["findings"] = findings
+    blocking = [f for f in findings if f["blocking"]]
+    if blocking and p["required"]:
+        module.fail_json(msg="%d problem(s) on the host" % len(blocking),
+                         details=["%s: %s" % (f["trap"] or "host", f["problem"]) for f in blocking],
+                         next_step="; ".join(f["next_step"] for f in blocking if f["next_step"]), **result)
     module.exit_json(**result)
 
 
