@@ -63,16 +63,41 @@ options:
     default: []
   proxy:
     description:
-      - The proxy alias - C(service) (compose service and container of the nginx proxy), C(upstream_port) (the port
-        the releases listen on inside the network), C(config_dir) (relative to O(project_dir), mounted by the proxy)
-        and C(port) (its host port, what cloudflared forwards to; asked after a failure).
-      - Required for a single-container service (the two-step swap needs it).
+      - The nginx proxy alias the releases serve through. Required for a single-container service (the two-step swap
+        goes through it).
     type: dict
+    suboptions:
+      service:
+        description: The proxy's compose service, also its container name.
+        type: str
+        required: true
+      upstream_port:
+        description: The port the releases listen on inside the network.
+        type: int
+        required: true
+      config_dir:
+        description: Relative to O(project_dir), mounted by the proxy; holds C(upstream.conf).
+        type: str
+        default: .axe/proxy
+      port:
+        description: Its host port, what cloudflared forwards to (asked after a failure).
+        type: int
   candidate:
-    description:
-      - Single-container services (required for them) - C(name), C(port) (host port) and C(container_port) of the
-        candidate.
+    description: The candidate container of a single-container service (required for one).
     type: dict
+    suboptions:
+      name:
+        description: Its container name.
+        type: str
+        required: true
+      port:
+        description: Its host port.
+        type: int
+        required: true
+      container_port:
+        description: The port it listens on inside the container.
+        type: int
+        required: true
   health_path:
     description: The path each release answers its health on, at its own host port.
     type: str
@@ -182,14 +207,14 @@ from ansible_collections.axelabs.onboard.plugins.module_utils.validation import 
 
 
 class Release(object):
-    """One action on one service's compose project."""
+    """One action on one service's compose project: what every strategy shares. How a release starts, goes live,
+    settles and is undone is the strategy's (BlueGreen, SingleContainer below); the actions call those hooks."""
 
     def __init__(self, module):
         self.module = module
         self.p = module.params
         self.host = ServiceHost(module, self.p["project_dir"], self.p["compose_file"])
         self.slots = self.p["slots"]
-        self.single = tuple(sorted(self.slots)) == release.SINGLE
         self.cand = self.p["candidate"] or {}
         self.changed = False
         self.result = {}
@@ -332,10 +357,7 @@ class Release(object):
         commit = self.p["commit"]
         if not commit:
             raise ProductError("action=stage needs commit")
-        if self.single and not self.module.check_mode:
-            self.recover(state)
-        if not self.single and self.p["proxy"]:
-            state = self.finish_interrupted(state)
+        state = self.resume(state)
         active = state.get("active")
         slot_drift = self.host.drift([self.svc(active)]) if active in self.slots else {}
         plan = release.plan(state, commit, self.slots, drift=sorted(slot_drift), force=self.p["force"])
@@ -354,58 +376,17 @@ class Release(object):
             return
         self.changed = True
         target = plan["target"]
-        if self.single:
-            self.result["target"] = {"slot": "app", "container": self.cand["name"], "port": self.cand["port"]}
-        else:
-            self.result["target"] = {"slot": target, "container": self.svc(target), "port": self.slots[target]["port"]}
+        self.result["target"] = self.staged_at(target)
         if self.module.check_mode:
             return
         self.build(target, commit)
-        if self.single:
-            cand = self.cand
-            self.host.run(cc.remove_container(cand["name"]), check=False)
-            self.host.compose(cc.compose_run_candidate, self.svc("app"), cand["name"],
-                              "127.0.0.1:%d:%d" % (cand["port"], cand["container_port"]),
-                              env=self.env_for("app", commit), what="start the candidate %s" % cand["name"])
-        else:
-            staged = state.get("staged") or {}
-            # Recorded before the colour starts: a kill after the proxy's switch is then finished, not overwritten.
-            self.host.save_state(release.with_staged(state, target, commit, self.p["ref"], _now()))
-            self.write_env(state, staged=(target, commit))
-            if staged.get("slot") == target and staged.get("commit") == commit and self.running(self.svc(target)) \
-                    and not self.host.drift([self.svc(target)]):
-                # A run that stopped after staging this very release left it up (on a first release the proxy
-                # already points at it and it serves): recreating it would fail its requests for nothing.
-                self.result["reused"] = "%s already runs %s, as staged by a run that stopped" % (target, release.tag(commit))
-                return
-            self.up([self.svc(target)], recreate=True)
+        self.start(state, target, commit)
 
     def slot_of(self, container):
         return ([slot for slot, s in self.slots.items() if s["service"] == container] or [None])[0]
 
     def running(self, container):
         return (self.host.containers([container]).get(container) or {}).get("status") == "running"
-
-    def finish_interrupted(self, state):
-        """A deploy killed between the proxy's switch and saving the state left the proxy serving the colour it
-        brought up: record that colour as live and stop the old one, as the promotion would have. Staging over
-        the colour that serves would fail its requests."""
-        slot = self.slot_of(self.pointed())
-        found = release.interrupted_promotion(state, slot) if state.get("active") else None
-        if not found or not self.running(self.svc(slot)):
-            return state
-        previous = state.get("active")
-        new_state = release.promoted(state, slot, found["commit"], found.get("ref"), found.get("at") or _now())
-        self.result["recovered"] = ("the proxy already served %s %s (a deploy stopped after switching to it): recorded as live, "
-                                    "%s stopped" % (slot, release.tag(found["commit"]), previous))
-        self.changed = True
-        self.result["state"] = new_state  # what the later tasks read as live
-        if self.module.check_mode:
-            return new_state
-        self.host.save_state(new_state)
-        if previous in self.slots and previous != slot:
-            self.host.compose(cc.compose_stop, [self.svc(previous)], what="stop %s" % self.svc(previous))
-        return new_state
 
     def support(self, state):
         """Support services compose would change (a changed .env.local they read, a new image): recreated. The
@@ -424,15 +405,6 @@ class Release(object):
             # The pause ends inside this step: the live release answers again (its database is back) before the
             # deploy goes on, or the deploy stops here saying so.
             self.wait_healthy(self.svc(active))
-
-    def recover(self, state):
-        """A deploy that stopped half-way (its undo could not bring the live container back) left the candidate
-        serving: put the live release back in the live container first, the same way an abort does."""
-        app, cand = self.svc("app"), self.cand["name"]
-        if self.pointed() != cand or not self.running(cand) or not state.get("active"):
-            return
-        self.result["recovered"] = "%s served since a deploy stopped half-way; %s is back" % (cand, app)
-        self.run_steps(release.abort_steps(app, cand, "staged", cand, True, True), state, state)
 
     def proxy(self, state):
         proxy = self.p["proxy"]
@@ -466,57 +438,16 @@ class Release(object):
         self.changed = True
         if self.module.check_mode:
             return
-        previous = state.get("active")
-        new_state = release.promoted(state, target, commit, self.p["ref"], _now())
-        if self.single:
-            self.run_steps(release.promote_steps(self.svc("app"), self.cand["name"]), state, new_state)
-            return
-        self.point(self.svc(target))
-        self.host.save_state(new_state)
-        self.result["state"] = new_state
-        if previous and previous != target:
-            self.drain()
-            self.host.compose(cc.compose_stop, [self.svc(previous)], what="stop %s" % self.svc(previous))
+        self.go_live(state, release.promoted(state, target, commit, self.p["ref"], _now()), target)
 
     def settle(self, state):
-        if not self.single:
-            return
-        app, cand = self.svc("app"), self.cand["name"]
-        if self.pointed() == app and not self.host.containers([cand]):
-            return
-        self.changed = True
-        if self.module.check_mode:
-            return
-        self.run_steps(release.settle_steps(app, cand), state, state)
+        """Nothing to settle, unless the strategy has a second step after going live."""
 
     def abort(self, state):
-        target = self.p["target"]
         self.changed = True
         if self.module.check_mode:
             return
-        if self.single:
-            app, cand = self.svc("app"), self.cand["name"]
-            if self.p["phase"] == "promoted":
-                back = release.rollback_target(state)
-                restored = release.promoted(state, "app", back["commit"], back.get("ref"), _now()) if back else state
-            else:
-                back = (state.get("releases") or {}).get(state.get("active"))
-                restored = state
-            running = self.running(cand)
-            steps = release.abort_steps(app, cand, self.p["phase"], self.pointed(), bool(back), running)
-            self.run_steps(steps, state, restored)
-            return
-        active = state.get("active")
-        if target and target != active:
-            # The proxy may already point at the failed colour (the state could not be saved after the switch):
-            # back to the live one first, which still runs, then the failed colour can stop.
-            if self.p["proxy"] and self.pointed() == self.svc(target) and active in self.slots and self.running(self.svc(active)):
-                self.point(self.svc(active))
-                self.drain()
-            self.host.compose(cc.compose_stop, [self.svc(target)], what="stop %s" % self.svc(target))
-        if "staged" in state:
-            self.host.save_state(release.without_staged(state))
-        self.write_env(state)
+        self.undo(state, self.p["target"])
 
     def describe(self, state):
         active = state.get("active")
@@ -541,9 +472,7 @@ class Release(object):
         if action == "proxy":
             return self.before + "proxy %s -> %s\n" % (self.p["proxy"]["service"], self.result.get("upstream") or target)
         if action == "promote":
-            if self.single:
-                return "live: %s %s (served by %s while %s is recreated)\n" % (target, what, self.cand["name"], self.svc("app"))
-            return "live: %s %s\n" % (target, what)
+            return self.live_text(target, what)
         if action == "settle":
             return self.before + "proxy %s -> %s; %s removed\n" % (self.p["proxy"]["service"], self.svc("app"), self.cand["name"])
         return self.before + "stopped: the staged %s\n" % target
@@ -556,6 +485,134 @@ class Release(object):
         if self.p["action"] == "abort":
             self.measure()
         return self.result
+
+
+class BlueGreen(Release):
+    """Two colours behind the proxy: the new release starts in the idle colour, the proxy switches to it, the old
+    colour stops after the drain (kept for rollback)."""
+
+    def resume(self, state):
+        return self.finish_interrupted(state) if self.p["proxy"] else state
+
+    def staged_at(self, target):
+        return {"slot": target, "container": self.svc(target), "port": self.slots[target]["port"]}
+
+    def start(self, state, target, commit):
+        staged = state.get("staged") or {}
+        # Recorded before the colour starts: a kill after the proxy's switch is then finished, not overwritten.
+        self.host.save_state(release.with_staged(state, target, commit, self.p["ref"], _now()))
+        self.write_env(state, staged=(target, commit))
+        if staged.get("slot") == target and staged.get("commit") == commit and self.running(self.svc(target)) \
+                and not self.host.drift([self.svc(target)]):
+            # A run that stopped after staging this very release left it up (on a first release the proxy
+            # already points at it and it serves): recreating it would fail its requests for nothing.
+            self.result["reused"] = "%s already runs %s, as staged by a run that stopped" % (target, release.tag(commit))
+            return
+        self.up([self.svc(target)], recreate=True)
+
+    def finish_interrupted(self, state):
+        """A deploy killed between the proxy's switch and saving the state left the proxy serving the colour it
+        brought up: record that colour as live and stop the old one, as the promotion would have. Staging over
+        the colour that serves would fail its requests."""
+        slot = self.slot_of(self.pointed())
+        found = release.interrupted_promotion(state, slot) if state.get("active") else None
+        if not found or not self.running(self.svc(slot)):
+            return state
+        previous = state.get("active")
+        new_state = release.promoted(state, slot, found["commit"], found.get("ref"), found.get("at") or _now())
+        self.result["recovered"] = ("the proxy already served %s %s (a deploy stopped after switching to it): recorded as live, "
+                                    "%s stopped" % (slot, release.tag(found["commit"]), previous))
+        self.changed = True
+        self.result["state"] = new_state  # what the later tasks read as live
+        if self.module.check_mode:
+            return new_state
+        self.host.save_state(new_state)
+        if previous in self.slots and previous != slot:
+            self.host.compose(cc.compose_stop, [self.svc(previous)], what="stop %s" % self.svc(previous))
+        return new_state
+
+    def go_live(self, state, new_state, target):
+        previous = state.get("active")
+        self.point(self.svc(target))
+        self.host.save_state(new_state)
+        self.result["state"] = new_state
+        if previous and previous != target:
+            self.drain()
+            self.host.compose(cc.compose_stop, [self.svc(previous)], what="stop %s" % self.svc(previous))
+
+    def undo(self, state, target):
+        active = state.get("active")
+        if target and target != active:
+            # The proxy may already point at the failed colour (the state could not be saved after the switch):
+            # back to the live one first, which still runs, then the failed colour can stop.
+            if self.p["proxy"] and self.pointed() == self.svc(target) and active in self.slots and self.running(self.svc(active)):
+                self.point(self.svc(active))
+                self.drain()
+            self.host.compose(cc.compose_stop, [self.svc(target)], what="stop %s" % self.svc(target))
+        if "staged" in state:
+            self.host.save_state(release.without_staged(state))
+        self.write_env(state)
+
+    def live_text(self, target, what):
+        return "live: %s %s\n" % (target, what)
+
+
+class SingleContainer(Release):
+    """One live container behind the proxy: the release is proven in a candidate container, then swapped in two steps
+    (the proxy points at the candidate while the live container is recreated, then back), with no failed request."""
+
+    def resume(self, state):
+        if not self.module.check_mode:
+            self.recover(state)
+        return state
+
+    def recover(self, state):
+        """A deploy that stopped half-way (its undo could not bring the live container back) left the candidate
+        serving: put the live release back in the live container first, the same way an abort does."""
+        app, cand = self.svc("app"), self.cand["name"]
+        if self.pointed() != cand or not self.running(cand) or not state.get("active"):
+            return
+        self.result["recovered"] = "%s served since a deploy stopped half-way; %s is back" % (cand, app)
+        self.run_steps(release.abort_steps(app, cand, "staged", cand, True, True), state, state)
+
+    def staged_at(self, target):
+        return {"slot": "app", "container": self.cand["name"], "port": self.cand["port"]}
+
+    def start(self, state, target, commit):
+        cand = self.cand
+        self.host.run(cc.remove_container(cand["name"]), check=False)
+        self.host.compose(cc.compose_run_candidate, self.svc("app"), cand["name"],
+                          "127.0.0.1:%d:%d" % (cand["port"], cand["container_port"]),
+                          env=self.env_for("app", commit), what="start the candidate %s" % cand["name"])
+
+    def go_live(self, state, new_state, target):
+        self.run_steps(release.promote_steps(self.svc("app"), self.cand["name"]), state, new_state)
+
+    def settle(self, state):
+        app, cand = self.svc("app"), self.cand["name"]
+        if self.pointed() == app and not self.host.containers([cand]):
+            return
+        self.changed = True
+        if self.module.check_mode:
+            return
+        self.run_steps(release.settle_steps(app, cand), state, state)
+
+    def undo(self, state, target):
+        app, cand = self.svc("app"), self.cand["name"]
+        if self.p["phase"] == "promoted":
+            back = release.rollback_target(state)
+            restored = release.promoted(state, "app", back["commit"], back.get("ref"), _now()) if back else state
+        else:
+            back = (state.get("releases") or {}).get(state.get("active"))
+            restored = state
+        steps = release.abort_steps(app, cand, self.p["phase"], self.pointed(), bool(back), self.running(cand))
+        self.run_steps(steps, state, restored)
+
+    def live_text(self, target, what):
+        return "live: %s %s (served by %s while %s is recreated)\n" % (target, what, self.cand["name"], self.svc("app"))
+
+
+STRATEGIES = {release.BLUE_GREEN: BlueGreen, release.SINGLE: SingleContainer}
 
 
 def _now():
@@ -574,7 +631,12 @@ def main():
             project_dir=dict(type="path", required=True), compose_file=dict(type="str", default="compose.yaml"),
             action=dict(type="str", default="status", choices=["status", "stage", "support", "proxy", "promote", "settle", "abort"]),
             slots=dict(type="dict", required=True), support=dict(type="list", elements="str", default=[]),
-            proxy=dict(type="dict"), candidate=dict(type="dict"), commit=dict(type="str"), ref=dict(type="str"),
+            proxy=dict(type="dict", options=dict(service=dict(type="str", required=True),
+                                                 upstream_port=dict(type="int", required=True),
+                                                 config_dir=dict(type="str", default=".axe/proxy"), port=dict(type="int"))),
+            candidate=dict(type="dict", options=dict(name=dict(type="str", required=True), port=dict(type="int", required=True),
+                                                     container_port=dict(type="int", required=True))),
+            commit=dict(type="str"), ref=dict(type="str"),
             target=dict(type="str"), phase=dict(type="str", default="staged", choices=["staged", "promoted"]),
             force=dict(type="bool", default=False), drain_seconds=dict(type="float", default=2),
             health_path=dict(type="str", default="/health/ready"), external_path=dict(type="str"),
@@ -582,12 +644,17 @@ def main():
         ),
         supports_check_mode=True,
     )
-    slots = sorted(module.params["slots"])
-    if slots not in (sorted(release.BLUE_GREEN), list(release.SINGLE)):
-        module.fail_json(msg="slots must be {blue, green} or {app}, not %s" % slots)
-    if slots == list(release.SINGLE) and not (module.params["proxy"] and module.params["candidate"]):
+    slots = tuple(sorted(module.params["slots"]))
+    strategy = STRATEGIES.get(slots)
+    if strategy is None:
+        module.fail_json(msg="slots must be {blue, green} or {app}, not %s" % list(slots))
+    bad = [name for name, slot in module.params["slots"].items()
+           if not isinstance(slot, dict) or not slot.get("service") or not str(slot.get("port", "")).isdigit()]
+    if bad:
+        module.fail_json(msg="each slot needs a service and a port: %s" % ", ".join(sorted(bad)))
+    if strategy is SingleContainer and not (module.params["proxy"] and module.params["candidate"]):
         module.fail_json(msg="a single-container service (slot app) needs proxy and candidate: its swap goes through both")
-    engine = Release(module)
+    engine = strategy(module)
     try:
         result = engine.run()
     except ProductError as exc:
