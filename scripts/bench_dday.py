@@ -34,7 +34,7 @@ def main() -> int:
     figures: dict[str, dict] = {}
     try:
         axe("lab", "up", "--hosts", CUSTOMER)
-        os.environ.update(dict(l.removeprefix("export ").split("=", 1) for l in axe("lab", "env").stdout.splitlines()))
+        os.environ.update(dict(ln.removeprefix("export ").split("=", 1) for ln in axe("lab", "env").stdout.splitlines()))
         axe("customers", "add", CUSTOMER, "--legal-name", "Bench Co.", "--primary-domain", "bench.example",
             "--entity", "bench-kr", "--apply", "--yes")
         pack = state / "pack.json"

@@ -90,7 +90,7 @@ def main() -> int:
     figures: dict[str, dict] = {}
     try:
         axe("lab", "up", "--hosts", CUSTOMER)
-        settings = dict(l.removeprefix("export ").split("=", 1) for l in axe("lab", "env").stdout.splitlines())
+        settings = dict(ln.removeprefix("export ").split("=", 1) for ln in axe("lab", "env").stdout.splitlines())
         os.environ.update(settings)
         axe("customers", "add", CUSTOMER, "--legal-name", "Bench Co.", "--primary-domain", "bench.example",
             "--entity", "bench-kr", "--apply", "--yes")

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: services
 short_description: The service catalogue, read from the service roles' data
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Every service the collection deploys is declared once, in its role's C(vars/main.yml) as
     C(<role>_definition) with an C(order). This lookup reads those definitions, in the D-day's order, and

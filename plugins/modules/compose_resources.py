@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: compose_resources
 short_description: Create the external networks and volumes a compose file declares
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The deploy's network step, and the answer to trap T22. C(docker compose up) fails when a volume or a network
     declared C(external) does not exist; this module reads the compose file (C(docker compose config)) and creates

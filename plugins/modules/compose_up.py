@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: compose_up
 short_description: Bring named compose services to the compose file's state, recreating them only when told or needed
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For a stack that is not released blue/green (the customer's Vaultwarden) - one container, configured by its
     compose file.

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: edge_health
 short_description: The customer's stack from outside - https://{public_domain}, as an employee reaches it
-version_added: 0.4.0
+version_added: 0.1.0
 description:
   - Runs on the controller. Asks each service's public path once, through the edge, with the public name as the Host.
   - The paths come from the service catalogue (the roles' data) that C(axe health) reads too, as the lookup

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: host_preflight
 short_description: The host's half of the trap preflight, in one round trip
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Reports the host's platform (system, release, machine, distribution or macOS version) and account.
   - Finds each named binary on the session PATH extended with the Homebrew prefixes, because a

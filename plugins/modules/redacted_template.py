@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: redacted_template
 short_description: Template a file to the host, with secret-named settings masked in the diff
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - M(ansible.builtin.template), unchanged in what it writes, whose diff shows the values of secret-named settings
     (names containing C(SECRET), C(PASSWORD), C(PASSPHRASE), C(TOKEN), C(PRIVATE_KEY), C(API_KEY), C(ACCESS_KEY)) as

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: service_checkout
 short_description: Check out a service's git repository at a ref, with its submodules, on the host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The deploy's clone step. Resolves O(ref) (a tag, a branch or a commit) on the remote with one C(git ls-remote)
     and fetches only when the checkout is not already at that commit with its submodules in place.

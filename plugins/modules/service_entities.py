@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: service_entities
 short_description: Register a customer's entities in a running service (frame, hive), each only once
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the entities the service knows (C(<cli> list-entities)) and registers the missing ones
     (C(<cli> register-entity --id ID --legal-name NAME ...)) inside O(container). Re-registering changes nothing.

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: service_health
 short_description: Wait for a service's health endpoint on the host, and show its logs when it never answers
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Polls O(url) from the host itself (one SSH round trip for the whole wait) every O(interval) seconds until it
     answers O(status), for at most O(timeout) seconds.

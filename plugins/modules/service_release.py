@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: service_release
 short_description: Stage, switch and record a service release on the host (blue/green, or candidate and two-step swap)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The release half of the deploy engine; health polling is M(axelabs.onboard.service_health), run between the
     actions by the C(service) role. Every service serves through its nginx proxy, whose upstream is switched with a

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: service_secrets
 short_description: Check a service's secrets for a customer, and generate the ones it may (vault_check, secrets_bootstrap)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the controller, against customers.yaml and the vault.
   - Refuses a sovereignty customer (no services manifest at all) - trap T24, with the decision reference.

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: stack_health
 short_description: The customer's stack as its Mac mini sees it - containers and local health, in one round trip
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For each service given reads its containers' states and asks its local health URL (the 127.0.0.1 port
     cloudflared's ingress points at), all from the host in one SSH round trip.

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: trap_preflight
 short_description: Every trap that can be seen before acting, all findings at once
-version_added: 0.4.0
+version_added: 0.1.0
 description:
   - Runs on the controller. Gathers the host's findings (M(axelabs.onboard.host_preflight) - PATH and binaries T07, sleep
     T04, become, Compose), makes the Tailscale one (T05) from the inventory's facts and, with O(controller_checks), looks at everything the

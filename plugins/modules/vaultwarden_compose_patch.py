@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: vaultwarden_compose_patch
 short_description: Patch the customer's Vaultwarden docker-compose.yml for Entra SSO (D-ops-33)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the Vaultwarden compose file on the host and checks the four keys the runbook's bootstrap needs -
     C(SSO_ALLOW_UNKNOWN_EMAIL_VERIFICATION) C("true") (trap T12), C(SIGNUPS_ALLOWED) C("true") (T13),

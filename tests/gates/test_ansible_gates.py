@@ -40,7 +40,7 @@ MOLECULE_SCENARIOS = sorted(p.name for p in (ROOT / "molecule").iterdir()
 @pytest.mark.parametrize("scenario", MOLECULE_SCENARIOS)
 def test_molecule_scenario(lab, scenario):
     lab.host("acme")  # the lab's emulators are up; their settings come from `axe lab env`
-    settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
+    settings = dict(ln.removeprefix("export ").split("=", 1) for ln in lab.axe("lab", "env").stdout.splitlines())
     run = subprocess.run([str(VENV_BIN / "molecule"), "test", "-s", scenario], cwd=ROOT,
                          env=_env(**settings, ANSIBLE_FORCE_COLOR="0", NO_COLOR="1"),
                          capture_output=True, text=True, timeout=1200)

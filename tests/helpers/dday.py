@@ -26,7 +26,7 @@ class DDay:
         self.domain = f"{customer}.axelabs.ai"
         self.customers = base / "customers.yaml"
         self.env = {"AXE_CUSTOMERS_FILE": str(self.customers)}
-        self.settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
+        self.settings = dict(ln.removeprefix("export ").split("=", 1) for ln in lab.axe("lab", "env").stdout.splitlines())
         self.edge = self.settings["AXE_LAB_EDGE_URL"]
         self.outputs: list[str] = []
         self.since = 0.0  # wait_for_step looks only at events newer than this

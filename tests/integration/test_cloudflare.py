@@ -21,7 +21,7 @@ SPEC = json.loads((ROOT.parent / "shared/specs/cloudflare-openapi-subset.json").
 @pytest.fixture
 def cf_env(lab):
     lab.host("acme")
-    settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
+    settings = dict(ln.removeprefix("export ").split("=", 1) for ln in lab.axe("lab", "env").stdout.splitlines())
     return {"CLOUDFLARE_BASE_URL": settings["AXE_LAB_CLOUDFLARE_URL"], "CLOUDFLARE_API_TOKEN": settings["AXE_LAB_CLOUDFLARE_TOKEN"],
             "AXE_CLOUDFLARE_ZONE": settings["AXE_LAB_ZONE"]}
 

@@ -40,7 +40,7 @@ def test_add_creates_a_valid_stub_then_changes_only_what_is_asked(lab, tmp_path)
 
 def test_vault_secret_absent_check_apply_check_apply(lab, tmp_path):
     lab.host("acme")
-    settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
+    settings = dict(ln.removeprefix("export ").split("=", 1) for ln in lab.axe("lab", "env").stdout.splitlines())
     client = vault.backend("bw_serve", url=settings["AXE_VAULT_URL"])
     client.put("absentc", "hive", "HIVE_ABSENTC_TOKEN", "to-be-removed")
     env = {**os.environ, **settings, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections")}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.samples import CUSTOMERS_YAML, PACK, SECRETS, pack, write_pack
+from helpers.samples import CUSTOMERS_YAML, PACK, SECRETS, write_pack
 
 pytestmark = pytest.mark.lab
 
@@ -89,8 +89,8 @@ def test_ingest_dry_run_apply_reapply_changed_pack_and_no_secret_left(lab, tmp_p
     assert step.returncode == 0, step.stdout + step.stderr
     actions = {i["env"].split("_")[2]: i["action"] for i in json.loads(step.stdout)["hosts"][customer]["ingest"]["vault_items"]}
     assert actions == {"BLUEPRINT": "update", "VAULTWARDEN": "unchanged", "FRAME": "unchanged"}
-    diff = [l for l in __import__("difflib").unified_diff(after_first.decode().splitlines(), customers.read_text().splitlines(), n=0)
-            if l.startswith(("+", "-")) and not l.startswith(("+++", "---"))]
+    diff = [ln for ln in __import__("difflib").unified_diff(after_first.decode().splitlines(), customers.read_text().splitlines(), n=0)
+            if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))]
     assert diff == ['-          client_id: "0c9e1d2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f"',
                     '+          client_id: "5f0e8c1e-0000-4e7b-9c21-7a6d5e4f3b2a"']
 

@@ -41,7 +41,7 @@ def test_onboard_from_nothing_then_no_change_and_the_edge_proves_it(lab, tmp_pat
     customers.write_text(CUSTOMERS_YAML.replace("acme", customer))
     env = {"AXE_CUSTOMERS_FILE": str(customers)}
     lab.host("acme")  # the lab and its emulators are up
-    settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
+    settings = dict(ln.removeprefix("export ").split("=", 1) for ln in lab.axe("lab", "env").stdout.splitlines())
     sdk = cloudflare.Cloudflare(api_token=settings["AXE_LAB_CLOUDFLARE_TOKEN"], base_url=settings["AXE_LAB_CLOUDFLARE_URL"])
     zone = next(iter(sdk.zones.list(name="axelabs.ai")))
     edge = settings["AXE_LAB_EDGE_URL"]
@@ -70,7 +70,7 @@ def test_onboard_from_nothing_then_no_change_and_the_edge_proves_it(lab, tmp_pat
         assert "state = running" in host.ssh("launchctl print gui/501/ai.axelabs.cloudflared").stdout
         # The ingress ends in a 404 catch-all; a path with no service behind it yet answers 502.
         assert edge_get(edge, domain, "/frame/health/ready")[0] == 502
-        assert edge_get(edge, f"other.axelabs.ai", "/")[0] == 530  # no DNS record: error 1016
+        assert edge_get(edge, "other.axelabs.ai", "/")[0] == 530  # no DNS record: error 1016
 
         again = lab.axe("onboard", customer, "--apply", "--yes", "--json", env=env)
         assert again.returncode == 0 and json.loads(again.stdout)["changed"] == 0

@@ -133,7 +133,7 @@ def test_bootstrap_patches_an_old_stack_once(dday):
                        "ORGANIZATION_INVITE_AUTO_ACCEPT"}
     assert len(after_lines) == len(before_lines) + 2
     anchor = next(i for i, line in enumerate(after_lines) if "SSO_SIGNUPS_MATCH_EMAIL" in line)
-    assert [l.strip() for l in after_lines[anchor + 1:anchor + 3]] == [
+    assert [ln.strip() for ln in after_lines[anchor + 1:anchor + 3]] == [
         'SSO_ALLOW_UNKNOWN_EMAIL_VERIFICATION: "true"', 'ORGANIZATION_INVITE_AUTO_ACCEPT: "true"']
     assert 'INVITATIONS_ALLOWED: "false"' in after_text
     patched_id = container_id(dday)

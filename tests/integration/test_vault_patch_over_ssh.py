@@ -44,21 +44,21 @@ PLAY = '''\
 def run_play(lab, tmp_path, target, *extra):
     play = tmp_path / "play.yml"
     play.write_text(PLAY)
-    settings = dict(l.removeprefix("export ").split("=", 1) for l in lab.axe("lab", "env").stdout.splitlines())
+    settings = dict(ln.removeprefix("export ").split("=", 1) for ln in lab.axe("lab", "env").stdout.splitlines())
     env = {**os.environ, **settings, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"}
     run = subprocess.run([str(VENV_BIN / "ansible-playbook"), str(play), "-i", "inventory/lab.yml", "-e", f"target={target}",
                           "--diff", *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert SECRET not in run.stdout + run.stderr  # the diff and the result show only the managed keys' lines
-    line = next(l for l in run.stdout.splitlines() if "RESULT " in l)
+    line = next(ln for ln in run.stdout.splitlines() if "RESULT " in ln)
     return json.loads(json.loads(line.split(": ", 1)[1].rstrip(","))[len("RESULT "):])
 
 
 def test_check_apply_check_apply_over_ssh(lab, tmp_path):
     host = lab.host("acme")
     target = "/tmp/axe-vwtest/docker-compose.yml"
-    host.ssh(f"mkdir -p /tmp/axe-vwtest && rm -f /tmp/axe-vwtest/*", check=True)
+    host.ssh("mkdir -p /tmp/axe-vwtest && rm -f /tmp/axe-vwtest/*", check=True)
     host.ssh(f"cat > {target}", input_text=COMPOSE)
     try:
         plan = run_play(lab, tmp_path, target, "--check")
@@ -70,7 +70,7 @@ def test_check_apply_check_apply_over_ssh(lab, tmp_path):
         text = host.ssh(f"cat {target}").stdout
         assert f'SSO_CLIENT_SECRET: "{SECRET}"' in text and 'INVITATIONS_ALLOWED: "false"' in text
         lines = text.splitlines()
-        anchor = next(i for i, l in enumerate(lines) if "SSO_SIGNUPS_MATCH_EMAIL" in l)
+        anchor = next(i for i, ln in enumerate(lines) if "SSO_SIGNUPS_MATCH_EMAIL" in ln)
         assert lines[anchor + 1] == '      SSO_ALLOW_UNKNOWN_EMAIL_VERIFICATION: "true"'
         assert 'DOMAIN: "https://acme.axelabs.ai/vault"' in text and 'SIGNUPS_ALLOWED: "true"' in text
         again = run_play(lab, tmp_path, target, "--check")

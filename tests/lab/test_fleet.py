@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 
@@ -40,7 +39,7 @@ def test_recreated_host_keeps_its_host_key(lab):
         result = lab.up("rekey")
         assert result["started"] == ["rekey-macmini"]
         # Same key, known_hosts unchanged, SSH with strict checking still works.
-        rekey_line = [l for l in known_before.splitlines() if l.startswith("rekey-macmini.")]
+        rekey_line = [ln for ln in known_before.splitlines() if ln.startswith("rekey-macmini.")]
         assert rekey_line and rekey_line[0] in lab.lab.known_hosts.read_text()
         assert host.ssh("hostname").stdout.strip() == "rekey-macmini"
 
@@ -54,7 +53,7 @@ def _labelled(kind: str, lab_name: str) -> list[str]:
 
 @pytest.mark.slow
 def test_five_hosts_at_once_then_down_leaves_nothing(lab, tmp_path):
-    from axe_lab import config, env, hosts
+    from axe_lab import config, hosts
 
     fleet = config.Lab(name="axefleet", state_dir=tmp_path / "state" / "lab" / "axefleet")
     customers = ["fa", "fb", "fc", "fd", "fe"]

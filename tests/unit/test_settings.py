@@ -1,5 +1,4 @@
 """The operator's settings: environment over the settings file over documented defaults."""
-from pathlib import Path
 
 import pytest
 

@@ -2,8 +2,6 @@
 token comes from, what an SDK error means for the operator; and the lab's Bitwarden crypto round trip."""
 import base64
 import os
-import stat
-from pathlib import Path
 
 import pytest
 

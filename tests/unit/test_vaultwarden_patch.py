@@ -66,7 +66,7 @@ def test_mapping_form_patches_only_what_is_missing_or_wrong():
                      '      SSO_ALLOW_UNKNOWN_EMAIL_VERIFICATION: "true"', '      SSO_ONLY: "false"',
                      '      ORGANIZATION_INVITE_AUTO_ACCEPT: "true"', '      SIGNUPS_ALLOWED: "true"']
     lines = result["text"].split("\n")
-    anchor = next(i for i, l in enumerate(lines) if "SSO_SIGNUPS_MATCH_EMAIL" in l)
+    anchor = next(i for i, ln in enumerate(lines) if "SSO_SIGNUPS_MATCH_EMAIL" in ln)
     assert lines[anchor + 1].strip().startswith("SSO_ALLOW_UNKNOWN_EMAIL_VERIFICATION")  # right after the anchor
     assert "# match Entra users by email" in lines[anchor] and "# pinned" in result["text"]
     env = effective_env(result["text"], "axe-vaultwarden")

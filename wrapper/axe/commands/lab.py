@@ -1,7 +1,6 @@
 """`axe lab ...`: the lab's customer hosts (test and demo infrastructure, see lab/)."""
 from __future__ import annotations
 
-import json
 import sys
 
 from rich.table import Table
