@@ -27,7 +27,7 @@ import socket
 import time
 import traceback
 
-from ansible_collections.axelabs.onboard.plugins.module_utils import lock_owner
+from ansible_collections.axelabs.onboard.plugins.module_utils import atomic_file, lock_owner
 from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import CUSTOMERS_SCHEMA
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import (
     ProductError, char_name, check_shape, kind_of, line_at, read_regular_file, shown, validate)
@@ -397,33 +397,10 @@ def plain(node):
     return json.loads(json.dumps(node, default=str))
 
 
-def _sweep_dead_temps(directory, name):
-    """Temp files of writers that were killed before their rename (`.NAME.PID.tmp`, PID gone): never the file
-    itself, never a live writer's."""
-    pattern = re.compile(r"^\.%s\.(\d+)\.tmp$" % re.escape(name))
-    for entry in os.listdir(directory):
-        found = pattern.match(entry)
-        if not found or int(found.group(1)) == os.getpid():
-            continue
-        if not lock_owner.running(int(found.group(1)), ""):
-            try:
-                os.unlink(os.path.join(directory, entry))
-            except OSError:
-                pass
-
-
 def _atomic_write(path, text, mode=None):
-    directory = os.path.dirname(path)
-    _sweep_dead_temps(directory, os.path.basename(path))
-    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    with io.open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    if mode is None and os.path.exists(path):
-        mode = os.stat(path).st_mode & 0o7777
-    os.chmod(tmp, mode if mode is not None else 0o644)
-    os.rename(tmp, path)
+    # Writers killed before their rename left `.NAME.PID.tmp` behind: swept once their process is gone.
+    atomic_file.sweep_dead_temps(path, lambda pid: lock_owner.running(pid, ""))
+    atomic_file.write(path, text, mode)
 
 
 def _atomic_copy(src, dst):

@@ -14,11 +14,11 @@ __metaclass__ = type
 
 import json
 import os
-import tempfile
 import time
 from urllib.error import HTTPError, URLError
 from urllib.request import ProxyHandler, build_opener
 
+from ansible_collections.axelabs.onboard.plugins.module_utils import atomic_file
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils import release
 from ansible_collections.axelabs.onboard.plugins.module_utils.host_paths import remote_path
@@ -84,16 +84,7 @@ class ServiceHost(object):
             with open(target) as fh:
                 if fh.read() == text:
                     return False
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".axe-")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            os.chmod(tmp, mode)
-            os.rename(tmp, target)
-        except Exception:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_file.write(target, text, mode)
         return True
 
     def read_file(self, relative):

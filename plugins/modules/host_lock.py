@@ -136,6 +136,7 @@ import shutil
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.axelabs.onboard.plugins.module_utils import atomic_file
 
 NO_DETAILS = {"run_id": "", "holder": "unknown (no details)", "purpose": "", "since": ""}
 
@@ -154,10 +155,7 @@ def describe(details):
 
 
 def write_details(path, details):
-    tmp = os.path.join(path, ".details.json")
-    with open(tmp, "w") as fh:
-        json.dump(details, fh)
-    os.rename(tmp, os.path.join(path, "details.json"))
+    atomic_file.write(os.path.join(path, "details.json"), json.dumps(details), 0o600)
 
 
 def take_over(path, stale_run_id, mine):

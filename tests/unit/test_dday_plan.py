@@ -124,7 +124,9 @@ def test_ship_log_lines_are_appended_never_rewritten(tmp_path):
 
 
 def test_the_it_reply_gives_the_urls_the_sso_link_and_identifier_in_korean_and_english():
-    text = shipped.reply_text("acme", ENTRY, HEALTH, when=datetime(2026, 11, 24, tzinfo=timezone.utc))
+    from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue
+    links = [d["public_link"] for d in catalogue.load()]
+    text = shipped.reply_text("acme", ENTRY, HEALTH, links, when=datetime(2026, 11, 24, tzinfo=timezone.utc))
     korean, english = text.split("\n---\n")
     for part in (korean, english):
         assert "https://acme.axelabs.ai/vault/#/sso" in part  # T15: the direct link

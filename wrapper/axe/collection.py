@@ -28,3 +28,10 @@ def known_service(settings: Settings, service: str, next_step: str) -> str:
         from .errors import AxeError
         raise AxeError(f"no service {service!r} in the collection (its services: {', '.join(known)})", next_step)
     return service
+
+
+def public_links(settings: Settings) -> list[dict]:
+    """What the reply to customer IT lists: each service's public_link, in the catalogue's order."""
+    importable(settings)
+    from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue
+    return [d["public_link"] for d in catalogue.load() if d.get("public_link")]

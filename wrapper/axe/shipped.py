@@ -10,7 +10,6 @@ import fcntl
 import getpass
 import os
 import socket
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,7 +43,7 @@ def append_line(path: Path, line: str) -> None:
         os.close(fd)
 
 
-def reply_text(customer: str, entry: dict, health: dict, when: datetime | None = None) -> str:
+def reply_text(customer: str, entry: dict, health: dict, links: list[dict], when: datetime | None = None) -> str:
     """The reply to the customer's IT ("배포 완료, 접속 안내"): Korean first, then English. T15: the vault's
     email-first page hides SSO, so the direct link and the SSO identifier are spelled out."""
     when = when or datetime.now(timezone.utc)
@@ -53,6 +52,9 @@ def reply_text(customer: str, entry: dict, health: dict, when: datetime | None =
     base = f"https://{domain}"
     sso_link, identifier = f"{base}/vault/#/sso", customer.upper()
     checked = ", ".join(f"{s} {code}" for s, code in health.items())
+    # Each service's link, as its role declares it (the catalogue's order): one line per language.
+    ko = "\n".join(f"- {link['ko']}: {base}{link['path']}" for link in links)
+    en = "\n".join(f"- {link['en']}: {base}{link['path']}" for link in links)
     day = when.strftime("%Y-%m-%d")
     return f"""# {name}: AXE Labs 배포 완료, 접속 안내 / Deployment complete, how to connect
 
@@ -60,10 +62,7 @@ def reply_text(customer: str, entry: dict, health: dict, when: datetime | None =
 
 {day} AXE Labs 서비스 배포를 마쳤습니다. 아래 주소로 바로 접속하실 수 있습니다.
 
-- Blueprint (업무 화면): {base}/
-- Frame MCP 서버 (Claude 연결 주소): {base}/frame/mcp
-- Hive: {base}/hive/
-- Vault (비밀 보관함): {base}/vault/
+{ko}
 
 ## Vault SSO 로그인 (중요)
 Vault 첫 화면은 이메일 입력 화면이라 SSO 로그인 버튼이 잘 보이지 않습니다. 직원분들께는 아래 직접 링크를 안내해 주세요.
@@ -89,10 +88,7 @@ Hello {name} IT team,
 
 We finished deploying the AXE Labs services on {day}. They are live at:
 
-- Blueprint (the workspace): {base}/
-- Frame MCP server (the address to connect Claude to): {base}/frame/mcp
-- Hive: {base}/hive/
-- Vault (the password vault): {base}/vault/
+{en}
 
 ## Vault sign-in with SSO (important)
 The vault's first page asks for an email address and hides the SSO option. Please give your staff the direct link:
@@ -116,18 +112,9 @@ AXE Labs
 
 def write_atomically(path: Path, text: str) -> bool:
     """Write `text` to `path` through a temporary file and a rename; False when it already holds exactly that."""
+    from ansible_collections.axelabs.onboard.plugins.module_utils import atomic_file  # the collection's one write
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_file.write(str(path), text, 0o644)
     return True

@@ -129,7 +129,7 @@ def _finish(args, settings: Settings, result: RunResult, applied: bool, services
     entry = _customer_entry(settings, customer)
     reply = Path(args.reply_file).expanduser() if args.reply_file else \
         settings.state_dir / "replies" / f"{customer}-it-reply.md"
-    reply_changed = shipped.write_atomically(reply, shipped.reply_text(customer, entry, health))
+    reply_changed = shipped.write_atomically(reply, shipped.reply_text(customer, entry, health, collection.public_links(settings)))
     ship_log = Path(args.ship_log).expanduser() if args.ship_log else \
         settings.ship_log or settings.state_dir / "ship-log.txt"
     line = ""

@@ -21,7 +21,7 @@ def run(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("onboard", help="the runbook's `onboard`: Cloudflare tunnel + DNS + cloudflared on the customer's Mac mini (its steps 1-9, "
-                                       "playbooks/tunnel.yml); the whole D-day is `axe deploy customer` (playbooks/onboard.yml)")
+                                       "playbooks/tunnel.yml); the whole D-day is `axe deploy customer CUSTOMER` (playbooks/onboard.yml)")
     p.add_argument("customer")
     p.add_argument("--force-dns", action="store_true",
                    help="replace A/AAAA/CNAME records at the public name that axe does not own (T02)")
