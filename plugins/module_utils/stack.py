@@ -19,25 +19,28 @@ def container_verdict(states, entry):
     return not entry.get("colours") or any(state == "running" for state in colours)
 
 
-def outside_status(base, domain, path, timeout=10):
-    """The HTTP status of https://{domain}{path} as an employee gets it; 0 when nothing answers.
+def outside_answer(base, domain, path, timeout=10):
+    """(status, first 300 characters of the body) of https://{domain}{path} as an employee gets it; (0, why)
+    when nothing answers.
 
     `base`: where requests for the public name go (the lab's edge); empty means the name itself. The
     Host header is always the public name. Proxies are never used: the request goes where it is sent.
     """
-    try:
-        from urllib.error import HTTPError, URLError
-        from urllib.request import ProxyHandler, Request, build_opener
-    except ImportError:  # pragma: no cover - Python 2 is not supported on the controller
-        return 0
+    from urllib.error import HTTPError, URLError
+    from urllib.request import ProxyHandler, Request, build_opener
     request = Request((base or "https://%s" % domain).rstrip("/") + path, headers={"Host": domain})
     try:
         response = build_opener(ProxyHandler({})).open(request, timeout=timeout)
         try:
-            return response.status
+            return response.status, response.read(300).decode("utf-8", "replace")
         finally:
             response.close()
     except HTTPError as exc:
-        return exc.code
-    except (URLError, OSError):
-        return 0
+        return exc.code, (exc.read(300) or b"").decode("utf-8", "replace")
+    except (URLError, OSError) as exc:
+        return 0, str(getattr(exc, "reason", exc))
+
+
+def outside_status(base, domain, path, timeout=10):
+    """The HTTP status of https://{domain}{path} as an employee gets it; 0 when nothing answers."""
+    return outside_answer(base, domain, path, timeout)[0]

@@ -63,9 +63,19 @@ options:
     description: The customer id, for the next steps a failure prints (C(CUSTOMER) when not given).
     type: str
   timeout:
-    description: Seconds each request may take; each is made once.
+    description: Seconds each request may take.
     type: int
     default: 10
+  retries:
+    description:
+      - Ask a service that does not answer 200 again, up to this many times, O(delay) seconds apart (a tunnel or a
+        container that just restarted). 0 asks each once.
+    type: int
+    default: 0
+  delay:
+    description: Seconds between two asks of the same service.
+    type: float
+    default: 1
 """
 
 EXAMPLES = r"""
@@ -87,7 +97,14 @@ urls:
   returned: always
   type: dict
   sample: {vault: https://acme.axelabs.ai/vault/alive}
+answers:
+  description: The start of each service's last answer (or why nothing answered).
+  returned: always
+  type: dict
+  sample: {cloudflared: "fl=1f1 h=acme.axelabs.ai ..."}
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.axelabs.onboard.plugins.module_utils import stack
@@ -102,21 +119,28 @@ def main():
                                containers=dict(type="list", elements="str"), colours=dict(type="list", elements="str"),
                                local_url=dict(type="str"))),
                            customer=dict(type="str"),
-                           timeout=dict(type="int", default=10)),
+                           timeout=dict(type="int", default=10), retries=dict(type="int", default=0),
+                           delay=dict(type="float", default=1)),
         supports_check_mode=True)
     p = module.params
     paths = dict((s["service"], s["external_path"]) for s in p["services"])
     domain = p["public_domain"].rstrip(".").lower()
     urls = dict((s, "https://%s%s" % (domain, path)) for s, path in paths.items())
-    health = dict((s, stack.outside_status(p["edge_url"], domain, path, p["timeout"])) for s, path in paths.items())
+    health, answers = {}, {}
+    for service, path in paths.items():
+        for attempt in range(max(0, p["retries"]) + 1):  # bounded: retries + 1 asks, delay apart
+            health[service], answers[service] = stack.outside_answer(p["edge_url"], domain, path, p["timeout"])
+            if health[service] == 200 or attempt == p["retries"]:
+                break
+            time.sleep(max(0.0, p["delay"]))
     bad = sorted(s for s, code in health.items() if code != 200)
     if bad and not module.check_mode:
         module.fail_json(msg="not answering 200 through https://%s: %s" % (domain, ", ".join(
-            "%s %s" % (urls[s], health[s] or "no answer") for s in bad)), health=health, urls=urls,
+            "%s %s" % (urls[s], health[s] or "no answer") for s in bad)), health=health, urls=urls, answers=answers,
             next_step="`axe health {c}` shows the host's side; a 1033 or 530 is cloudflared (`axe onboard {c} --apply`), "
                       "a 502 or 404 the service (`axe deploy {s} {c} --apply`)".format(
                           c=p["customer"] or "CUSTOMER", s=[s for s in bad if s != "cloudflared"][0] if bad != ["cloudflared"] else "frame"))
-    module.exit_json(changed=False, health=health, urls=urls)
+    module.exit_json(changed=False, health=health, urls=urls, answers=answers)
 
 
 if __name__ == "__main__":
