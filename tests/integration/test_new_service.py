@@ -32,7 +32,7 @@ ROLE = {
         "secrets": [{"env": "TOY_{CUSTOMER}_TOKEN", "as": "TOY_TOKEN", "auto_generate": True}],
         "env": {"TOY_PUBLIC_URL": "https://{public_domain}/toy"}, "entities": None}},
     "tasks/main.yml": [{"name": "Deploy toy with the service engine",
-                        "ansible.builtin.include_role": {"name": "axelabs.onboard.service", "public": True},
+                        "ansible.builtin.include_role": {"name": "axelabs.onboard.service"},
                         "vars": {"service_definition": "{{ toy_definition }}"}}],
     "meta/main.yml": {"galaxy_info": {"author": "AXE Labs", "description": "A toy service (test)", "license": "GPL-3.0-or-later",
                                       "min_ansible_version": "2.19"}, "dependencies": []},

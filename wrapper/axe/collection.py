@@ -21,13 +21,15 @@ def services(settings: Settings) -> list[str]:
     return catalogue.names(catalogue.load())
 
 
-def known_service(settings: Settings, service: str, next_step: str) -> str:
-    """`service` when the catalogue has it; else an error naming the services there are."""
-    known = services(settings)
-    if service not in known:
+def known_service(settings: Settings, service: str, next_step: str) -> dict:
+    """`service`'s definition when the catalogue has it; else an error naming the services there are."""
+    importable(settings)
+    from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue
+    definitions = {d["name"]: d for d in catalogue.load()}
+    if service not in definitions:
         from .errors import AxeError
-        raise AxeError(f"no service {service!r} in the collection (its services: {', '.join(known)})", next_step)
-    return service
+        raise AxeError(f"no service {service!r} in the collection (its services: {', '.join(definitions)})", next_step)
+    return definitions[service]
 
 
 def public_links(settings: Settings) -> list[dict]:

@@ -8,11 +8,11 @@ from ..settings import Settings
 
 
 def describe(d: dict) -> str:
-    """One service's deploy report (playbooks/tasks/deploy_report.yml) as a line or two for the summary."""
+    """One service's deploy report (its role's tasks/report.yml) as a line or two for the summary."""
     if not d:
         return ""
-    if d.get("service") == "vault":
-        text = f"vault ({d.get('image')}): " + ("axe-vaultwarden recreated" if d.get("action") == "recreate" else "unchanged")
+    if d.get("image"):  # a service run from an image (the vault), not built from a repository
+        text = f"{d.get('service')} ({d.get('image')}): " + ("axe-vaultwarden recreated" if d.get("action") == "recreate" else "unchanged")
         if d.get("patched"):
             text += f"; keys patched: {', '.join(d['patched'])}"
         if d.get("health_seconds") not in ("", None):
@@ -43,8 +43,9 @@ def run(args) -> int:
     if args.service == "customer":
         from . import dday
         return dday.run(args)
-    collection.known_service(Settings.load(), args.service, f"axe deploy SERVICE {args.customer} --apply, with a service "
-                             "named above, or axe deploy customer for the whole D-day")
+    definition = collection.known_service(Settings.load(), args.service, f"axe deploy SERVICE {args.customer} --apply, with a "
+                                          f"service named above, or axe deploy customer {args.customer} for the whole D-day")
+    built = "slots" in definition  # released from its repository by the engine; else run from an image (the vault)
     if args.from_pack or args.ship_log or args.reply_file or args.force_dns:
         raise AxeError("--from-pack, --ship-log, --reply-file and --force-dns are for the whole D-day",
                        f"axe deploy customer {args.customer} --from-pack PACK.json --apply")
@@ -52,9 +53,9 @@ def run(args) -> int:
         raise AxeError(f"--health-timeout {args.health_timeout} is out of range", "give 1 to 3600 seconds")
     if args.rollback and args.ref:
         raise AxeError("--rollback and --ref contradict each other", "give one: --rollback goes back to the previous release")
-    if args.service == "vault" and (args.ref or args.rollback or args.force):
+    if not built and (args.ref or args.rollback or args.force):
         raise AxeError("--ref, --rollback and --force are for frame, blueprint and hive",
-                       f"the vault's image is a setting (AXE_VAULT_IMAGE); run axe deploy vault {args.customer} --apply")
+                       f"{args.service}'s image is a setting (AXE_VAULT_IMAGE); run axe deploy {args.service} {args.customer} --apply")
     settings = vault_session.for_command(args)  # secrets come from the vault
     source = inventory.for_registered_customer(settings, args.customer)
     extravars = {"axe_target": args.customer, "axe_service": args.service, "axe_lock_wait": args.lock_wait,
@@ -62,7 +63,7 @@ def run(args) -> int:
     if args.ref:
         extravars["service_ref"] = args.ref
     if args.health_timeout is not None:
-        extravars["service_health_timeout" if args.service != "vault" else "vault_health_timeout"] = args.health_timeout
+        extravars["service_health_timeout" if built else f"{args.service}_health_timeout"] = args.health_timeout
     what = "--rollback" if args.rollback else f"--ref {args.ref}" if args.ref else ""
     return apply_flow.check_then_apply(args, settings, "deploy", source, extravars, f"deploy-{args.service}", _details,
                                        f"axe deploy {args.service} {args.customer} {what}".strip())
