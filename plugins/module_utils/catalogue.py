@@ -20,6 +20,12 @@ import os
 TUNNEL = {"service": "cloudflared", "containers": [], "colours": [], "local_url": None, "external_path": "/cdn-cgi/trace"}
 
 
+# One entry of the health view (stack()) as a module's argument spec: doc_fragments/catalogue.py documents it.
+HEALTH_ENTRY_OPTIONS = dict(service=dict(type="str", required=True), external_path=dict(type="str", required=True),
+                            local_url=dict(type="str"), containers=dict(type="list", elements="str", default=[]),
+                            colours=dict(type="list", elements="str", default=[]))
+
+
 class CatalogueError(Exception):
     pass
 
@@ -97,7 +103,3 @@ def ingress(definitions):
     """cloudflared's ingress rules: each service's path to its port, the catch-all (empty path) last."""
     rules = [{"name": d["name"], "path": d.get("ingress_path", ""), "port": port(d)} for d in definitions]
     return sorted(rules, key=lambda r: r["path"] == "")
-
-
-def external_paths(definitions):
-    return dict((e["service"], e["external_path"]) for e in stack(definitions))

@@ -24,6 +24,7 @@ author:
 extends_documentation_fragment:
   - axelabs.onboard.attributes
   - axelabs.onboard.attributes.INFO_MODULE
+  - axelabs.onboard.catalogue
 options:
   public_domain:
     description: The customer's public name.
@@ -34,31 +35,6 @@ options:
       - Where requests for the public name go (the lab's edge). Empty means C(https://{public_domain}) itself.
       - Defaults to E(AXE_EDGE_URL).
     type: str
-  services:
-    description: The services to ask, as C(query('axelabs.onboard.services', view='health')) returns them.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      service:
-        description: The service's name.
-        type: str
-        required: true
-      external_path:
-        description: Its path under C(https://{public_domain}).
-        type: str
-        required: true
-      containers:
-        description: Not used here; accepted so the catalogue's view passes as is.
-        type: list
-        elements: str
-      colours:
-        description: Not used here; accepted so the catalogue's view passes as is.
-        type: list
-        elements: str
-      local_url:
-        description: Not used here; accepted so the catalogue's view passes as is.
-        type: str
   customer:
     description: The customer id, for the next steps a failure prints (C(CUSTOMER) when not given).
     type: str
@@ -107,17 +83,14 @@ answers:
 import time
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.axelabs.onboard.plugins.module_utils import stack
+from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue, stack
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(public_domain=dict(type="str", required=True),
                            edge_url=dict(type="str", fallback=(env_fallback, ["AXE_EDGE_URL"])),
-                           services=dict(type="list", elements="dict", required=True, options=dict(
-                               service=dict(type="str", required=True), external_path=dict(type="str", required=True),
-                               containers=dict(type="list", elements="str"), colours=dict(type="list", elements="str"),
-                               local_url=dict(type="str"))),
+                           services=dict(type="list", elements="dict", required=True, options=catalogue.HEALTH_ENTRY_OPTIONS),
                            customer=dict(type="str"),
                            timeout=dict(type="int", default=10), retries=dict(type="int", default=0),
                            delay=dict(type="float", default=1)),

@@ -24,33 +24,8 @@ author:
 extends_documentation_fragment:
   - axelabs.onboard.attributes
   - axelabs.onboard.attributes.INFO_MODULE
+  - axelabs.onboard.catalogue
 options:
-  services:
-    description: The services to look at, as C(query('axelabs.onboard.services', view='health')) returns them.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      service:
-        description: The service's name.
-        type: str
-        required: true
-      containers:
-        description: Containers that must all run.
-        type: list
-        elements: str
-        default: []
-      colours:
-        description: Blue/green containers of which at least one must run.
-        type: list
-        elements: str
-        default: []
-      local_url:
-        description: The health URL on the host; a service without one (the tunnel) is not looked at here.
-        type: str
-      external_path:
-        description: The path from outside (not used here; accepted so the catalogue's view passes as is).
-        type: str
   timeout:
     description: Seconds each local health request may take.
     type: float
@@ -78,7 +53,7 @@ from urllib.request import ProxyHandler, build_opener
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.axelabs.onboard.plugins.module_utils import stack
+from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue, stack
 from ansible_collections.axelabs.onboard.plugins.module_utils.service_host import ServiceHost
 
 
@@ -92,11 +67,8 @@ def status_of(opener, url, timeout):
 
 
 def main():
-    entry_spec = dict(service=dict(type="str", required=True),
-                      containers=dict(type="list", elements="str", default=[]),
-                      colours=dict(type="list", elements="str", default=[]),
-                      local_url=dict(type="str"), external_path=dict(type="str"))
-    module = AnsibleModule(argument_spec=dict(services=dict(type="list", elements="dict", required=True, options=entry_spec),
+    module = AnsibleModule(argument_spec=dict(services=dict(type="list", elements="dict", required=True,
+                                                            options=catalogue.HEALTH_ENTRY_OPTIONS),
                                               timeout=dict(type="float", default=3)),
                            supports_check_mode=True)
     host = ServiceHost(module)
