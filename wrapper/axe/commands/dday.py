@@ -1,8 +1,8 @@
 """`axe deploy customer CUSTOMER --from-pack PACK`: the whole D-day in one command (goal B-onboard-1shot).
 
 playbooks/onboard.yml runs ingest -> preflight -> cloudflared -> each service of the catalogue (frame ->
-blueprint -> hive -> vault) -> external health; each play publishes its step (set_stats axe_step). The check run comes first and its plan is shown step by step; `--apply` then asks
-(or takes `--yes`) and applies. After a successful apply: the proof from outside (all four 200), the
+blueprint -> hive -> vault) -> external health; each play publishes its step (set_stats axe_step). The
+check run comes first and its plan is shown step by step; `--apply` then asks (or takes `--yes`) and applies. After a successful apply: the proof from outside (all four 200), the
 Ship Log line, and the reply to the customer's IT.
 """
 from __future__ import annotations
@@ -116,9 +116,10 @@ def proven(stats: dict, services: list[str]) -> tuple[bool, str]:
     return True, ""
 
 
-def _finish(args, settings: Settings, result: RunResult, applied: bool, services: list[str]) -> int:
+def _finish(args, settings: Settings, result: RunResult, applied: bool, catalogue: list[dict]) -> int:
     """After a successful run: the proof, the Ship Log (when something shipped), the reply to customer IT."""
     customer = args.customer
+    services = [d["name"] for d in catalogue]
     stats = result.stats.get(customer) or {}
     health = stats.get("health") or {}
     ok, why = proven(stats, services)
@@ -129,7 +130,7 @@ def _finish(args, settings: Settings, result: RunResult, applied: bool, services
     entry = _customer_entry(settings, customer)
     reply = Path(args.reply_file).expanduser() if args.reply_file else \
         settings.state_dir / "replies" / f"{customer}-it-reply.md"
-    reply_changed = shipped.write_atomically(reply, shipped.reply_text(customer, entry, health, collection.public_links(settings)))
+    reply_changed = shipped.write_atomically(reply, shipped.reply_text(customer, entry, health, collection.public_links(catalogue)))
     ship_log = Path(args.ship_log).expanduser() if args.ship_log else \
         settings.ship_log or settings.state_dir / "ship-log.txt"
     line = ""
@@ -160,12 +161,12 @@ def _run(settings: Settings, source: str, extravars: dict, customer: str, *, che
                               label="dday-check" if check else "dday", on_event=progress)
     except interrupt.Interrupted as exc:
         exc.result.rename_host("localhost", CONTROLLER)
-        steps = step_report(exc.result, customer, check, services)
+        rows = step_report(exc.result, customer, check, services)
         if not json_out:
             print_plan(exc.result, customer, f"axe deploy customer {customer}: {mode} interrupted", planning=check,
                        services=services)
             report.summary(exc.result, f"axe deploy customer {customer}: {mode} interrupted")
-        exc.extra.update(mode=mode, applied=not check, steps=steps, reported=True)
+        exc.extra.update(mode=mode, applied=not check, steps=rows, reported=True)
         raise
     result.rename_host("localhost", CONTROLLER)
     return result
@@ -190,7 +191,8 @@ def run(args) -> int:
             raise AxeError(f"no pack at {pack}", f"give the file customer IT sent: --from-pack axelabs-bootstrap-{args.customer}.json")
         extravars["pack"] = pack  # the path only: the module reads the pack on the controller, values never travel as vars
     title = f"axe deploy customer {args.customer}"
-    services = collection.services(settings)
+    catalogue = collection.definitions(settings)  # read once: the steps, the proof, the reply's links
+    services = [d["name"] for d in catalogue]
     progress = report.Progress(not args.json)
     plan = _run(settings, source, extravars, args.customer, check=True, json_out=args.json, progress=progress,
                 services=services)
@@ -216,7 +218,7 @@ def run(args) -> int:
     if not would_change:
         if not args.json and proven(plan.stats.get(args.customer) or {}, services)[0]:
             report.out.print("nothing to change: the customer is as the D-day wants it.")
-        return _finish(args, settings, plan, applied=False, services=services)
+        return _finish(args, settings, plan, applied=False, catalogue=catalogue)
     apply_flow.confirm(args, "Apply this plan?")
     applied = _run(settings, source, extravars, args.customer, check=False, json_out=args.json, progress=progress,
                    services=services)
@@ -231,4 +233,4 @@ def run(args) -> int:
         return 1
     if not args.json:
         report.summary(applied, f"{title}: applied", None)
-    return _finish(args, settings, applied, applied=True, services=services)
+    return _finish(args, settings, applied, applied=True, catalogue=catalogue)
