@@ -29,6 +29,25 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 
+def _shared_dir() -> Path:
+    """The project's shared/ (design notes, vendor API specs): beside the checkout, as CI lays it out; for a
+    clone made elsewhere (`git clone . /tmp/x/clean`), beside the repository it was cloned from. AXE_SHARED_DIR
+    overrides both."""
+    if os.environ.get("AXE_SHARED_DIR"):
+        return Path(os.environ["AXE_SHARED_DIR"])
+    beside = ROOT.parent / "shared"
+    if beside.is_dir():
+        return beside
+    origin = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=10).stdout.strip()
+    if origin and "://" not in origin and ":" not in origin.split("/")[0] and (Path(origin).parent / "shared").is_dir():
+        return Path(origin).resolve().parent / "shared"
+    return beside  # missing: the test reading it fails naming this path
+
+
+SHARED_DIR = _shared_dir()
+
+
 @dataclass
 class LabHost:
     customer: str

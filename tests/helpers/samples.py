@@ -1,9 +1,10 @@
 """Sample documents for tests: a customers.yaml in the runbook's style and the example pack."""
 import copy
 import json
-from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "design"
+from helpers.lab import SHARED_DIR
+
+SHARED = SHARED_DIR / "design"
 
 CUSTOMERS_YAML = '''\
 # AXE Labs customers (operator-maintained; `axe customers` edits it in place)

@@ -12,10 +12,10 @@ import cloudflare
 import jsonschema
 import pytest
 
-from helpers.lab import ROOT, VENV_BIN
+from helpers.lab import ROOT, SHARED_DIR, VENV_BIN
 
 pytestmark = pytest.mark.lab
-SPEC = json.loads((ROOT.parent / "shared/specs/cloudflare-openapi-subset.json").read_text())
+SPEC = json.loads((SHARED_DIR / "specs/cloudflare-openapi-subset.json").read_text())
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ import jsonschema
 import pytest
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import vault
-from helpers.lab import ROOT
+from helpers.lab import SHARED_DIR
 
 pytestmark = pytest.mark.lab
-# shared/ sits beside the checkout (as in CI).
-SPEC = json.loads((ROOT.parent / "shared/specs/bitwarden-vault-management-api.json").read_text())
+SPEC = json.loads((SHARED_DIR / "specs/bitwarden-vault-management-api.json").read_text())
 
 
 def conforms(instance, schema_name):
