@@ -1,6 +1,7 @@
 """Shared fixtures. The lab fixture lives in tests/helpers/lab.py (read it before writing a lab test)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -18,7 +19,10 @@ def _docker_answers() -> bool:
 def lab(tmp_path_factory):
     # No Docker is a setup failure, never a reason to skip: scripts/test.sh starts an engine.
     assert _docker_answers(), "no Docker engine answers: run scripts/test.sh (it installs and starts one)"
-    session = LabSession(tmp_path_factory.mktemp("lab"))
+    # getbasetemp() is the worker's own under xdist; its parent is the run's, shared by all workers.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    session = LabSession(tmp_path_factory.mktemp("lab"), shared / "lab-images")
     yield session
     session.close()
 

@@ -162,7 +162,7 @@ def _wait_ready(lab: Lab, host: str, inner_tar: Path, inner_id: str) -> None:
 def up(lab: Lab, customers: list[str], log=print) -> dict:
     hosts = [host_name(c) for c in customers]
     image = images.ensure_host_image(log)
-    inner_tar, inner_id = images.saved_inner_images(lab.state_dir.parent / "images", log)
+    inner_tar, inner_id = images.saved_inner_images(images.images_dir(lab.state_dir.parent / "images"), log)
     _ensure_network(lab)
     services.ensure_vault(lab, image)
     services.ensure_cloudflare(lab, image)

@@ -6,12 +6,19 @@ macmini: built FROM base with Debian's packages; tagged by a hash of its build c
 runtime: the stand-in services' base (python3, postgresql, nginx), built FROM base the same way.
 vaultwarden: the customer Vaultwarden's stand-in, built FROM runtime the same way.
          base, runtime and vaultwarden are saved together into one tar that every host's own engine loads.
+
+Images belong to the machine's Docker engine, not to one lab: labs brought up at the same time (the test
+workers', the demo's) build and save them one at a time under a machine-wide lock, and share the tar
+through AXE_LAB_IMAGES_DIR when they set it.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import os
+import threading
 import shutil
 import subprocess
 import tempfile
@@ -22,6 +29,32 @@ from .config import BASE_IMAGE, HOST_IMAGE_REPO, RUNTIME_IMAGE_REPO, VAULTWARDEN
 
 HERE = Path(__file__).parent / "images"
 DEBIAN_MIRROR = os.environ.get("AXE_LAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+MACHINE_LOCK = Path("/var/tmp/axelab-images.lock")
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def machine_lock():
+    """One builder of the lab's images at a time on this machine (re-entrant within a thread)."""
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
+    with open(MACHINE_LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # released when the file closes, or when the process dies
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
+
+
+def images_dir(default: Path) -> Path:
+    """Where the saved tar of the inner images is kept: AXE_LAB_IMAGES_DIR, shared by labs that set it."""
+    return Path(os.environ["AXE_LAB_IMAGES_DIR"]) if os.environ.get("AXE_LAB_IMAGES_DIR") else default
 
 
 def image_id(image: str) -> str | None:
@@ -94,6 +127,11 @@ def _build(tag: str, context: Path, what: str, log, base: str = BASE_IMAGE) -> N
 
 
 def ensure_host_image(log=print) -> str:
+    with machine_lock():
+        return _ensure_host_image(log)
+
+
+def _ensure_host_image(log) -> str:
     ensure_base(log)
     tag = host_image_tag()
     if image_id(tag):
@@ -126,6 +164,11 @@ def saved_inner_images(state_root: Path, log=print) -> tuple[Path, str]:
     """base, runtime and vaultwarden in one tar (their shared layers once) for `docker load` into
     each host's engine, cached by the vaultwarden image's id (it is built FROM the others); returns
     (tar, vaultwarden image id)."""
+    with machine_lock():
+        return _saved_inner_images(state_root, log)
+
+
+def _saved_inner_images(state_root: Path, log) -> tuple[Path, str]:
     ensure_base(log)
     newest_id = image_id(ensure_vaultwarden_image(log)) or ""
     target = state_root / f"inner-{newest_id.replace('sha256:', '')[:12]}.tar"

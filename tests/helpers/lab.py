@@ -12,7 +12,9 @@ Every integration test that needs a customer host asks for it here:
             ...
 
 The session uses its own lab name (AXE_LAB_NAME=axetest) and state directory, so it never touches
-an operator's or the demo's lab. Hosts are removed at the end of the session unless
+an operator's or the demo's lab. Under pytest-xdist (scripts/test.sh runs the suite in parallel) each
+worker has a lab of its own, named after it (axetestgw0, axetestgw1, ...): tests on different workers never
+share a host; the lab images and their saved tar are shared (AXE_LAB_IMAGES_DIR). Hosts are removed at the end of the session unless
 AXE_TEST_KEEP_LAB=1 (handy while iterating: the next session reuses them).
 """
 from __future__ import annotations
@@ -48,6 +50,11 @@ def _shared_dir() -> Path:
 SHARED_DIR = _shared_dir()
 
 
+def lab_name() -> str:
+    """AXE_TEST_LAB_NAME (default axetest), and the xdist worker's id when there are workers."""
+    return os.environ.get("AXE_TEST_LAB_NAME", "axetest") + os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
 @dataclass
 class LabHost:
     customer: str
@@ -64,12 +71,13 @@ class LabHost:
 
 
 class LabSession:
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, images_dir: Path):
         from axe_lab import config, images
 
         self.base = base
         self.env = {
-            "AXE_LAB_NAME": os.environ.get("AXE_TEST_LAB_NAME", "axetest"),
+            "AXE_LAB_NAME": lab_name(),
+            "AXE_LAB_IMAGES_DIR": str(images_dir),
             "AXE_STATE_DIR": str(base / "state"),
             "AXE_CONFIG": str(base / "config.env"),
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",

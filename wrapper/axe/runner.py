@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import interrupt, secret_env
+from .strategy import strategy_env
 from .errors import AxeError
 from .private_files import private_file
 from .settings import Settings
@@ -140,6 +141,7 @@ def ansible_env(settings: Settings) -> dict[str, str]:
         "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True",
         # ansible-playbook ends itself when axe is gone, even killed with SIGKILL (plugins/callback/tether.py).
         "ANSIBLE_CALLBACKS_ENABLED": "axelabs.onboard.tether",
+        **strategy_env(settings.strategy),
         "AXE_CLI": "1",  # advice printed by plugins names axe's commands (module_utils/lock_owner.py)
         **settings.product_env(),
     }

@@ -20,6 +20,7 @@
 | service repos    | AXE_REPO_BASE      | git@github.com:axelabs (as the customer host reaches them) |
 | Vaultwarden image| AXE_VAULT_IMAGE    | docker.io/vaultwarden/server:1.36.0 (the customer's vault, D-ops-28) |
 | Ship Log         | AXE_SHIP_LOG       | $AXE_STATE_DIR/ship-log.txt (one line per shipped D-day) |
+| strategy         | AXE_STRATEGY       | mitogen (Mitogen's linear strategy); `linear` is Ansible's own |
 | Secrets Manager  | AXE_SM_API_URL, AXE_SM_IDENTITY_URL, AXE_SM_ORGANIZATION_ID, AXE_SM_CA_FILE | Bitwarden's URLs; the token from BWS_ACCESS_TOKEN or the Keychain |
 
 The settings file holds `NAME=value` lines with the same names (`axe lab up` writes one that
@@ -35,6 +36,8 @@ from pathlib import Path
 from .errors import AxeError
 
 CHECKOUT = Path(__file__).resolve().parents[2]
+# How ansible-playbook runs a play's tasks on the hosts (wrapper/axe/strategy.py).
+STRATEGIES = ("mitogen", "linear")
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -92,6 +95,7 @@ class Settings:
     sm_identity_url: str = ""
     sm_organization_id: str = ""
     sm_ca_file: str = ""
+    strategy: str = "mitogen"
 
     @classmethod
     def load(cls) -> "Settings":
@@ -106,7 +110,11 @@ class Settings:
             keep = int(values.get("AXE_KEEP_RUNS", "20"))
         except ValueError:
             raise AxeError(f"AXE_KEEP_RUNS={values['AXE_KEEP_RUNS']!r} is not a number", "set it to e.g. 20")
-        return cls(state_dir=state_dir, ssh_config=ssh_config, keep_runs=max(1, keep),
+        strategy = values.get("AXE_STRATEGY") or "mitogen"
+        if strategy not in STRATEGIES:
+            raise AxeError(f"AXE_STRATEGY={strategy!r} is not one of {', '.join(STRATEGIES)}",
+                           "unset AXE_STRATEGY (Mitogen, the default) or set AXE_STRATEGY=linear (Ansible's own)")
+        return cls(state_dir=state_dir, strategy=strategy, ssh_config=ssh_config, keep_runs=max(1, keep),
                    collection_dir=cls._collection_dir(values),
                    customers_file=Path(values.get("AXE_CUSTOMERS_FILE") or "~/.axe/customers.yaml").expanduser(),
                    vault_backend=values.get("AXE_VAULT_BACKEND") or "bw_serve",
