@@ -117,7 +117,7 @@ class InventoryModule(BaseInventoryPlugin):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
         try:
-            registry = CustomersFile(self.get_option("customers_file")).load()
+            registry = CustomersFile(self.get_option("customers_file")).load(readonly=True)
         except ProductError as exc:
             raise AnsibleParserError(str(exc))
         peers, suffix = tailscale_peers(self.get_option("tailscale_command"))

@@ -79,6 +79,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+runner:
+  description:
+    - How this module ran on the host. V(mitogen) inside the one Python that Mitogen's strategy keeps on the host for
+      the whole run (C(axe)'s default), V(ansible) as a Python of its own, as Ansible's own strategies run every task.
+    - The proof that Mitogen took over the connection. It steps aside without a word for a connection named by its
+      FQCN (C(ansible.builtin.ssh)).
+  returned: always
+  type: str
+  sample: mitogen
 findings:
   description: What blocks or needs saying, each with its trap id (empty when the host is ready).
   returned: always
@@ -179,6 +188,7 @@ import os
 import platform
 import pwd
 import socket
+import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.axelabs.onboard.plugins.module_utils import host_checks as checks
@@ -216,6 +226,8 @@ def main():
     in_session, dummy = find_binaries(list(found), session_path)
     result = dict(
         changed=False,
+        # Mitogen's strategy runs modules inside its own context on the host, where mitogen.core is loaded.
+        runner="mitogen" if "mitogen.core" in sys.modules else "ansible",
         path=path,
         session_path=session_path,
         binaries=found,

@@ -222,3 +222,53 @@ def test_one_public_domain_is_one_customers(tmp_path):
     assert "public_domain acme.axelabs.ai is already acme's" in str(err.value)
     [finding] = [f for f in trap_checks.customer_entry(str(path), "beta")[0] if f["trap"] == "T02"]
     assert "also acme's" in finding["problem"] and "axe customers add beta --public-domain" in finding["next_step"]
+
+
+# The read-only fast path (the inventory's): the same data as the round-trip parse, or no answer at all.
+TRICKY_SCALARS = ['yes', 'NO', 'on', 'off', '0777', '0o17', '0x1f', '1:20', '1_000', '2026-01-01', '~', '.inf',
+                  '"법인명 \\"주식회사\\""', "'It''s'", '12e3', 'null', 'True', '+1', '-0']
+
+
+def test_read_fast_gives_what_the_round_trip_parse_gives():
+    for text in [CUSTOMERS_YAML] + ["customers: {}\nx:\n  v: %s\n" % v for v in TRICKY_SCALARS]:
+        assert cf.read_fast(text, "c.yaml") == cf.plain(cf.parse(text, "c.yaml")), text
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_read_fast_never_disagrees_with_parse(value):
+    text = "customers: {}\nx:\n  - %s\n  - k: %s\n  - \"%s\"\n  - '%s'\n" % (value, value, value, value)
+    fast = cf.read_fast(text, "c.yaml")
+    try:
+        expected = cf.plain(cf.parse(text, "c.yaml"))
+    except ProductError:
+        assert fast is None
+    else:
+        assert fast is None or fast == expected
+
+
+@pytest.mark.parametrize("text", ["customers:\n  a: 1\n  a: 2\n", "customers: [\n", "a: &x [*x]\n",
+                                  "customers: " + "[" * 200 + "]" * 200 + "\n"])
+def test_read_fast_leaves_every_problem_to_the_parse_that_names_the_line(text):
+    assert cf.read_fast(text, "c.yaml") is None
+
+
+def test_a_read_only_load_is_the_same_registry_and_cannot_be_written(tmp_path):
+    path = tmp_path / "customers.yaml"
+    path.write_text(CUSTOMERS_YAML, encoding="utf-8")
+    fast = cf.CustomersFile(str(path)).load(readonly=True)
+    full = cf.CustomersFile(str(path)).load()
+    assert fast.readonly and cf.plain(full.document) == fast.document
+    assert {c: fast.manifest(c) for c in fast.customers} == cf.plain({c: full.manifest(c) for c in full.customers})
+    with pytest.raises(ProductError, match="read-only"):
+        fast.render()
+
+
+def test_a_read_only_load_of_a_bad_registry_reports_as_the_full_load_does(tmp_path):
+    path = tmp_path / "customers.yaml"
+    path.write_text(CUSTOMERS_YAML.replace("customers:", "customers:\n  bad key: {}", 1), encoding="utf-8")
+    with pytest.raises(ProductError) as fast:
+        cf.CustomersFile(str(path)).load(readonly=True)
+    with pytest.raises(ProductError) as full:
+        cf.CustomersFile(str(path)).load()
+    assert str(fast.value) == str(full.value) and fast.value.details == full.value.details

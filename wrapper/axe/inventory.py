@@ -33,7 +33,7 @@ def for_customers(settings: Settings, customers: list[str]) -> dict | str:
         from . import collection
         collection.importable(settings)
         from ansible_collections.axelabs.onboard.plugins.module_utils.customers_file import CustomersFile
-        known = CustomersFile(str(settings.customers_file)).load().customers  # a ProductError is the CLI's to show
+        known = CustomersFile(str(settings.customers_file)).load(readonly=True).customers  # a ProductError is the CLI's to show
         if all(c in known for c in customers):
             source = settings.state_dir / "inventory" / f"{'-'.join(customers)[:80]}.customers.yml"
             source.parent.mkdir(parents=True, exist_ok=True)

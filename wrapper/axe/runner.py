@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import interrupt, secret_env
-from .strategy import strategy_env
+from .strategy import strategy_env, strategy_noise
 from .errors import AxeError
 from .private_files import private_file
 from .settings import Settings
@@ -289,7 +289,7 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
     tail = ""
     if runner.rc != 0 or interrupt.received():
         try:
-            tail = "\n".join(runner.stdout.read().splitlines()[-40:])
+            tail = "\n".join([line for line in runner.stdout.read().splitlines() if not strategy_noise(line)][-40:])
         except Exception:  # the stdout file may be missing when ansible never started
             tail = ""
     prune_runs(settings.runs_dir, settings.keep_runs)

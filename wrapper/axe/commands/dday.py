@@ -98,7 +98,7 @@ def print_plan(result: RunResult, customer: str, title: str, planning: bool, ser
 def _customer_entry(settings: Settings, customer: str) -> dict:
     collection.importable(settings)
     from ansible_collections.axelabs.onboard.plugins.module_utils.customers_file import CustomersFile, plain
-    return plain(CustomersFile(str(settings.customers_file)).load().entry(customer))
+    return plain(CustomersFile(str(settings.customers_file)).load(readonly=True).entry(customer))
 
 
 def proven(stats: dict, services: list[str]) -> tuple[bool, str]:

@@ -21,7 +21,7 @@ def _customers(settings: Settings, args) -> dict[str, dict]:
                        "or point AXE_CUSTOMERS_FILE at yours")
     collection.importable(settings)
     from ansible_collections.axelabs.onboard.plugins.module_utils.customers_file import CustomersFile
-    registry = CustomersFile(str(settings.customers_file)).load()  # a ProductError is the CLI's to show, as it is
+    registry = CustomersFile(str(settings.customers_file)).load(readonly=True)  # a ProductError is the CLI's to show, as it is
     names = sorted(registry.customers) if args.all else args.customers
     if not names:
         raise AxeError("no customer given", "axe health CUSTOMER [CUSTOMER...] or axe health --all")
