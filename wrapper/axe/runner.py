@@ -142,9 +142,17 @@ def ansible_env(settings: Settings) -> dict[str, str]:
         # ansible-playbook ends itself when axe is gone, even killed with SIGKILL (plugins/callback/tether.py).
         "ANSIBLE_CALLBACKS_ENABLED": "axelabs.onboard.tether",
         **strategy_env(settings.strategy),
+        **(ANSIBLE_DEFAULTS if os.environ.get("AXE_ANSIBLE_DEFAULTS") == "1" else {}),
         "AXE_CLI": "1",  # advice printed by plugins names axe's commands (module_utils/lock_owner.py)
         **settings.product_env(),
     }
+
+
+# AXE_ANSIBLE_DEFAULTS=1: the run as Ansible's defaults would make it (Ansible's linear strategy, a module shipped
+# per task with no pipelining, a fresh SSH connection per task). Only for scripts/bench_dday.py's comparison: it is
+# never faster, and the host key is checked all the same.
+ANSIBLE_DEFAULTS = {"ANSIBLE_STRATEGY": "linear", "ANSIBLE_PIPELINING": "False",
+                    "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=no -o StrictHostKeyChecking=yes"}
 
 
 def as_data(value) -> str:
