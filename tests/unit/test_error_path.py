@@ -66,3 +66,12 @@ def test_axe_error_from_a_product_error_prints_problem_details_and_next():
                                  "  - FRAME_ACME_MCP_TOKEN: not in the vault",
                                  "  - AZURE_AD_TENANT_ID: not in customers.yaml",
                                  "  next: run each command above, then deploy again"]
+
+
+def test_a_refused_host_key_reads_the_same_under_either_strategy():
+    from axe.runner import unreachable_reason
+    ssh = "Failed to connect to the host via ssh: Host key verification failed."
+    mitogen = "Task failed: Host key checking is enabled, and SSH reported an unrecognized or mismatching host key."
+    assert unreachable_reason(ssh) == unreachable_reason(mitogen)
+    assert unreachable_reason(ssh).startswith("Host key verification failed: ") and "known_hosts" in unreachable_reason(ssh)
+    assert unreachable_reason("Connection timed out") == "Connection timed out"

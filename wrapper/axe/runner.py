@@ -155,6 +155,19 @@ ANSIBLE_DEFAULTS = {"ANSIBLE_STRATEGY": "linear", "ANSIBLE_PIPELINING": "False",
                     "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=no -o StrictHostKeyChecking=yes"}
 
 
+# A host whose SSH host key is not the one known for it, as ssh says it (Ansible's own connection) and as Mitogen
+# says it: one message, the same under either strategy.
+HOST_KEY_REFUSED = ("Host key verification failed", "SSH reported an unrecognized or mismatching host key")
+
+
+def unreachable_reason(msg: str) -> str:
+    if any(text in msg for text in HOST_KEY_REFUSED):
+        return ("Host key verification failed: the host's SSH key is not the one known for it (a replaced Mac mini, or "
+                "not the customer's). Next: confirm with the customer that the Mac mini was replaced, then remove its old "
+                "key from the known_hosts file your SSH config names, and run again.")
+    return msg
+
+
 def as_data(value) -> str:
     """`value` as YAML in which every string is tagged !unsafe: what an operator typed or customer IT sent is
     handed to Ansible as data and is never rendered as a template (`{{ lookup('pipe', ...) }}` in a legal name or a
@@ -244,7 +257,7 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
                 if res.get("next_step") and "next:" not in (res.get("msg") or ""):
                     result.messages.append(f"  next: {res['next_step']}")
             if kind == "runner_on_unreachable":
-                result.messages.append(f"unreachable: {res.get('msg', '')}".strip())
+                result.messages.append(f"unreachable: {unreachable_reason(res.get('msg', ''))}".strip())
         if kind == "playbook_on_stats":
             for name, counts in (("ok", "ok"), ("changed", "changed"), ("failed", "failures"),
                                  ("unreachable", "dark"), ("skipped", "skipped")):

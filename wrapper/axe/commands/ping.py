@@ -10,7 +10,8 @@ def _details(host: str, stats: dict) -> str:
     ping = stats.get("ping") or {}
     plat = ping.get("platform") or {}
     return (f"{plat.get('os', '?')} {plat.get('machine', '')}, python {plat.get('python', '?')}, "
-            f"compose {ping.get('compose', '?')}, become uid {ping.get('become_uid', '?')}")
+            f"compose {ping.get('compose', '?')}, become uid {ping.get('become_uid', '?')}, "
+            f"modules run by {ping.get('runner', '?')}")
 
 
 def run(args) -> int:
