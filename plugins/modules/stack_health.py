@@ -74,11 +74,11 @@ def main():
     host = ServiceHost(module)
     opener = build_opener(ProxyHandler({}))  # the host's loopback: never through a proxy
     out = {}
-    for entry in module.params["services"]:
-        if not entry["local_url"]:
-            continue
+    entries = [e for e in module.params["services"] if e["local_url"]]
+    # Every service's containers in one docker call: each call is a process on the host, and this is the whole run.
+    found = host.containers([n for e in entries for n in e.get("containers", []) + e.get("colours", [])])
+    for entry in entries:
         names = entry.get("containers", []) + entry.get("colours", [])
-        found = host.containers(names)
         states = dict((name, found.get(name, {}).get("status", "missing")) for name in names)
         http = status_of(opener, entry["local_url"], module.params["timeout"])
         out[entry["service"]] = {"containers": states, "http": http,

@@ -9,6 +9,7 @@ unless a play asks for them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -199,7 +200,11 @@ def prune_runs(runs_dir: Path, keep: int) -> None:
 
 def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, check: bool = False,
                  diff: bool = False, extravars: dict | None = None, limit: str | None = None,
-                 on_event: Callable[[dict], None] | None = None, label: str = "run") -> RunResult:
+                 on_event: Callable[[dict], None] | None = None, label: str = "run",
+                 one_round_trip: bool = False) -> RunResult:
+    """`one_round_trip`: the run makes one module call per host (axe health, axe lock status). Mitogen's start on a
+    host (its own SSH connection and Python) costs more than it saves on one call, so such a run uses Ansible's own
+    strategy over the SSH connection axe keeps open; every other run uses the configured one (AXE_STRATEGY)."""
     try:
         import ansible_runner
     except ImportError as exc:  # pragma: no cover - the package is a hard dependency
@@ -286,7 +291,7 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
         return time.monotonic() - stopping["at"] > 15
 
     started = time.monotonic()
-    envvars = ansible_env(settings)
+    envvars = ansible_env(dataclasses.replace(settings, strategy="linear") if one_round_trip else settings)
     token = secret_env.get("BWS_ACCESS_TOKEN")
     with interrupt.deferred(), \
             (private_file(settings.state_dir, "bws-", token) if token else contextlib.nullcontext()) as token_file:

@@ -53,7 +53,8 @@ def run(args) -> int:
     host_result = None
     if managed:
         host_result = run_playbook(settings, "health", inventory.for_customers(settings, managed), check=True,
-                                   extravars={"axe_target": ",".join(managed)}, label="health")
+                                   extravars={"axe_target": ",".join(managed)}, label="health",
+                                   one_round_trip=True)
 
     table, all_ok = {}, True
     for customer, info in customers.items():

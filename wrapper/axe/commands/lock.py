@@ -35,7 +35,7 @@ def _source(args) -> tuple[Settings, dict | str]:
 def status(args) -> int:
     settings, source = _source(args)
     result = run_playbook(settings, "lock_status", source, extravars={"axe_target": args.customer},
-                          label="lock-status", on_event=report.Progress(not args.json))
+                          label="lock-status", on_event=report.Progress(not args.json), one_round_trip=True)
     return report.finish(result, args.json, f"axe lock status {args.customer}", lambda _h, stats: describe(stats))
 
 
