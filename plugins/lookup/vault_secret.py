@@ -93,8 +93,7 @@ class LookupModule(LookupBase):
             client = vault.backend(self.get_option("vault_backend"), url=self.get_option("vault_url"),
                                    organization=self.get_option("vault_organization"))
             values = []
-            for env in terms:
-                value = client.get(customer, service, env)
+            for env, value in zip(terms, client.get_many(customer, service, list(terms))):
                 if value is None and self.get_option("missing") == "error":
                     raise AnsibleLookupError(
                         "%s is not in the vault (item %s). Push it: axe secret push %s --service %s --customer %s --apply"

@@ -97,7 +97,8 @@ def check_needs(vault, customer, service, entry, manifest, secret_specs, env_tem
     `will_exist`: (owner, env) pairs an earlier step of the same plan writes (check mode)."""
     secrets = expand(secret_specs, service, customer, [e["id"] for e in entities(entry)])
     env, env_missing = render_env(env_templates, entry)
-    in_vault = dict((s["env"], (s["owner"], s["env"]) in will_exist or vault.exists(customer, s["owner"], s["env"]))
+    stored = set(vault.list(customer)) if secrets else set()  # the customer's item names, in one call
+    in_vault = dict((s["env"], (s["owner"], s["env"]) in will_exist or (s["owner"], s["env"]) in stored)
                     for s in secrets)
     for s in secrets:
         s["present"] = in_vault[s["env"]]

@@ -177,6 +177,26 @@ class BwServeBackend(object):
         item = self._find(customer, service, env)
         return ((item.get("login") or {}).get("password")) if item else None
 
+    def get_many(self, customer, service, envs):
+        """[value or None] for each env, from one listing of the service's items (a file of N secrets is one call to
+        bw serve, not N)."""
+        names = [item_name(customer, service, env) for env in envs]  # each part checked before any call
+        if not names:
+            return []
+        self._fresh()
+        prefix = "axe/%s/%s/" % (customer, service)
+        by_name = {}
+        for item in self._list("/list/object/items", {"search": prefix, "organizationId": self.organization_id()}):
+            by_name.setdefault(item.get("name") or "", []).append(item)
+        out = []
+        for name in names:
+            items = by_name.get(name) or []
+            if len(items) > 1:
+                raise VaultError("the vault holds %d items named %s" % (len(items), name),
+                                 next_step="delete the duplicates in the vault, keeping the right one")
+            out.append(((items[0].get("login") or {}).get("password")) if items else None)
+        return out
+
     def exists(self, customer, service, env):
         return self._find(customer, service, env) is not None
 

@@ -251,6 +251,9 @@ class SecretsManagerBackend(object):
         secret = self._find(customer, service, env)
         return secret.value if secret else None
 
+    def get_many(self, customer, service, envs):
+        return [self.get(customer, service, env) for env in envs]
+
     def exists(self, customer, service, env):
         return self._find(customer, service, env) is not None
 
