@@ -8,7 +8,7 @@ from axe.settings import CHECKOUT, Settings, read_config_file
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for name in ("AXE_STATE_DIR", "AXE_SSH_CONFIG", "AXE_KEEP_RUNS", "AXE_COLLECTION_DIR", "AXE_LAB_NAME"):
+    for name in ("AXE_STATE_DIR", "AXE_SSH_CONFIG", "AXE_KEEP_RUNS", "AXE_COLLECTION_DIR", "AXE_LAB_NAME", "AXE_STRATEGY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AXE_CONFIG", str(tmp_path / "config.env"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
@@ -51,3 +51,30 @@ def test_keep_runs_must_be_a_number(clean_env, monkeypatch):
     monkeypatch.setenv("AXE_KEEP_RUNS", "lots")
     with pytest.raises(AxeError, match="AXE_KEEP_RUNS"):
         Settings.load()
+
+
+def test_mitogen_is_the_default_strategy_and_linear_turns_it_off(clean_env, monkeypatch):
+    from axe.runner import ansible_env
+    from axe.strategy import strategy_env
+    env = ansible_env(Settings.load())
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    from pathlib import Path
+    assert (Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+    monkeypatch.setenv("AXE_STRATEGY", "linear")
+    assert ansible_env(Settings.load())["ANSIBLE_STRATEGY"] == "linear" == strategy_env("linear")["ANSIBLE_STRATEGY"]
+
+
+def test_an_unknown_strategy_is_refused_naming_the_choices(clean_env, monkeypatch):
+    monkeypatch.setenv("AXE_STRATEGY", "free")
+    with pytest.raises(AxeError, match="AXE_STRATEGY='free' is not one of mitogen, linear") as exc:
+        Settings.load()
+    assert "AXE_STRATEGY=linear" in exc.value.next_step
+
+
+def test_only_mitogens_own_deprecation_notice_is_kept_from_the_operator():
+    from axe.strategy import strategy_noise
+    assert strategy_noise("[DEPRECATION WARNING]: Use of strategy plugins not included in ansible.builtin are deprecated "
+                          "and do not carry any backwards compatibility guarantees.")
+    assert strategy_noise("[WARNING]: Deprecation warnings can be disabled by setting `deprecation_warnings=False` in ansible.cfg.")
+    assert not strategy_noise("[DEPRECATION WARNING]: The 'foo' module is deprecated.")
+    assert not strategy_noise("ERROR! the playbook could not be found")
