@@ -7,7 +7,8 @@ Each phase asks or does what the D-day must, once, over one SSH connection (a Co
          public name from Cloudflare, and on the host each service's checkout and what compose would change
   first  the writes on a fresh host: the customer's secrets into the vault, a tunnel and its DNS record, then per
          service a clone at the ref, its .env and .env.local, compose build and up, and the health wait
-  noop   the plan's reads again on the deployed host, then each service's health on the host and from outside
+  noop   the plan's reads again, on the host the shipped D-day deployed (cloudflared and all), then each service's
+         health on the host and from outside through the edge
 What the floor leaves out, and the D-day does not: cloudflared's files and LaunchAgent, the Vaultwarden patch
 (the vault's compose file is copied from the shipped host), the release state file, the host lock, the reports.
 The files a service needs (.env.local's values, the vault's compose file) are read from a host the shipped D-day
@@ -16,6 +17,7 @@ deployed, before the clock starts; no value is printed.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shlex
 import subprocess
@@ -46,7 +48,8 @@ class Host:
 
     def run(self, command: str | list, *, stdin: str | None = None, check: bool = True) -> str:
         line = command if isinstance(command, str) else " ".join(shlex.quote(a) for a in command)
-        proc = subprocess.run(self.base + [line], input=stdin, capture_output=True, text=True, timeout=900)
+        # A Mac mini's non-login SSH session lacks Homebrew's bin (T07): the product finds docker there, so must this.
+        proc = subprocess.run(self.base + ["PATH=/opt/homebrew/bin:/usr/local/bin:$PATH; " + line], input=stdin, capture_output=True, text=True, timeout=900)
         if check and proc.returncode != 0:
             raise SystemExit(f"floor: {line[:120]} -> {proc.returncode}: {proc.stderr[-800:]}")
         return proc.stdout
@@ -76,7 +79,7 @@ class Floor:
 
     # the phases ---------------------------------------------------------------------------
     def plan(self) -> None:
-        self._reads()
+        self._reads(deployed=False)
 
     def first(self, files: dict[str, dict[str, str]], secrets: dict[tuple, str]) -> None:
         for (service, env), value in secrets.items():
@@ -89,10 +92,20 @@ class Floor:
             self.host.run(f"mkdir -p ~/{SERVICES_DIR} && git clone -q {shlex.quote(self._repo(d))} {where} "
                           f"&& git -C {where} checkout -q {shlex.quote(self.ref)} && git -C {where} submodule -q update --init")
             for name, text in files[d["name"]].items():
-                self.host.run(f"umask 077 && cat > {where}/{name}", stdin=text)
+                if name == "proxy.tgz":  # the proxy's upstream config (.axe/proxy), as the product pushed it
+                    self.host.run(f"mkdir -p {where}/.axe && base64 -d | tar -C {where} -xzf -", stdin=text)
+                else:
+                    self.host.run(f"umask 077 && cat > {where}/{name}", stdin=text)
             slot = next(iter(d["slots"]))
             services = [d["slots"][slot]["service"], *d.get("support", [])] + ([d["proxy"]["service"]] if d.get("proxy") else [])
-            self.host.run(["docker", "network", "create", "axe"], check=False)
+            # The compose file's external network and volumes (T22), made when missing, as compose_resources does.
+            config = json.loads(self.host.run(" ".join(shlex.quote(a) for a in compose_commands.compose_config(
+                "DIR", d["compose_file"])).replace("DIR", f"$HOME/{SERVICES_DIR}/{d['name']}")))
+            external = compose_commands.external_resources(config)
+            for network in external["networks"]:
+                self.host.run(f"docker network inspect {network} >/dev/null 2>&1 || docker network create {network}")
+            for volume in external["volumes"]:
+                self.host.run(f"docker volume inspect {volume} >/dev/null 2>&1 || docker volume create {volume}")
             self._on_host(d, compose_commands.compose_build("DIR", d["compose_file"], services))
             self._on_host(d, compose_commands.compose_up("DIR", d["compose_file"], services))
             self._wait(d["slots"][slot]["port"], d["health_path"])
@@ -105,7 +118,7 @@ class Floor:
         self._wait(vd["port"], "/vault/alive")
 
     def noop(self) -> None:
-        self._reads()
+        self._reads(deployed=True)
         for d in self.services():
             slot = next(iter(d["slots"]))
             self._wait(d["slots"][slot]["port"], d["health_path"])
@@ -113,7 +126,9 @@ class Floor:
             self._edge(d["external_path"])
 
     # what both ask -----------------------------------------------------------------------------
-    def _reads(self) -> None:
+    def _reads(self, deployed: bool) -> None:
+        """On a host with nothing deployed (the plan) the checkout and compose's dry run fail, as they do for the
+        D-day's plan; on a deployed one (the no-op) they must succeed."""
         for service, env in self.vault.list(self.customer):
             self.vault.get(self.customer, service, env)
         cf = self._cloudflare()
@@ -122,10 +137,11 @@ class Floor:
         cf.records_at(self.public_domain)
         for d in self.services():
             where = self._dir(d)
-            self.host.run(f"git -C {where} rev-parse HEAD; git ls-remote {shlex.quote(self._repo(d))} {self.ref}", check=False)
+            self.host.run(f"git -C {where} rev-parse HEAD && git ls-remote {shlex.quote(self._repo(d))} {self.ref}",
+                          check=deployed)
             slot = next(iter(d["slots"]))
             self._on_host(d, compose_commands.compose_up("DIR", d["compose_file"], [d["slots"][slot]["service"],
-                                                         *d.get("support", [])], dry_run=True), check=False)
+                                                         *d.get("support", [])], dry_run=True), check=deployed)
 
     def _repo(self, d: dict) -> str:
         return f"{self.settings['AXE_REPO_BASE']}/{d['repo']}.git"
@@ -157,5 +173,7 @@ def files_from(host: Host, definitions: list[dict]) -> dict[str, dict[str, str]]
         if d.get("slots"):
             where = f"~/{SERVICES_DIR}/{d['name']}"
             out[d["name"]] = {name: host.run(f"cat {where}/{name}") for name in (".env", ".env.local")}
+            if d.get("proxy"):
+                out[d["name"]]["proxy.tgz"] = host.run(f"tar -C {where} -czf - .axe/proxy | base64 -w0")
     out["vault"] = {name: host.run(f"cat ~/{VAULT_DIR}/{name}") for name in ("docker-compose.yml", ".env.local")}
     return out
