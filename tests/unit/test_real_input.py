@@ -57,6 +57,11 @@ def no_piece_of(secret: str, text: str, size=8):
         assert secret[start:start + size] not in text, "a piece of the secret is in: %s" % text
 
 
+# The bound says "refused at once, no blow-up" (a bomb or a hang would take minutes), not a speed figure (the bench
+# scripts measure speed): it holds on a 2-core machine running the whole suite in parallel.
+AT_ONCE = 10
+
+
 def within(seconds, fn, *args):
     """fn(*args) in a thread: its result or exception, or a failure when it takes longer (never a hang)."""
     out = {}
@@ -231,7 +236,7 @@ def test_a_huge_pack_is_refused_before_it_is_opened(tmp_path, monkeypatch):
     def no_open(*args):
         raise AssertionError("opened")
     monkeypatch.setattr(validation.os, "open", no_open)
-    out = within(2, packs.read, str(path))
+    out = within(AT_ONCE, packs.read, str(path))
     assert isinstance(out["error"], ProductError) and "53687091200 bytes" in out["error"].message
 
 
@@ -247,7 +252,7 @@ def test_fifos_devices_and_directories_are_refused_without_reading(tmp_path, mon
     opened = []
     real_open = os.open
     monkeypatch.setattr(validation.os, "open", lambda *a: opened.append(a) or real_open(*a))
-    out = within(3, packs.read, path)
+    out = within(AT_ONCE, packs.read, path)
     err = out["error"]
     assert isinstance(err, ProductError), out
     assert "the pack %s is %s, not a file" % (path, kind) in err.message and err.next_step
@@ -261,7 +266,7 @@ def test_a_fifo_swapped_in_after_the_check_does_not_block(tmp_path, monkeypatch)
     regular = os.stat(__file__)
     real_stat = os.stat
     monkeypatch.setattr(validation.os, "stat", lambda p, *a, **k: regular if p == path else real_stat(p, *a, **k))
-    out = within(3, packs.read, path)
+    out = within(AT_ONCE, packs.read, path)
     assert isinstance(out.get("error"), ProductError), out
     assert "is a named pipe (FIFO), not a file" in out["error"].message
 
@@ -270,7 +275,7 @@ def test_a_fifo_swapped_in_after_the_check_does_not_block(tmp_path, monkeypatch)
 @pytest.mark.parametrize("depth", [40, 900, 30000])
 def test_deep_nesting_is_a_named_error(tmp_path, depth):
     raw = b'{"schema": "axelabs-bootstrap/v1", "note": ' + b"[" * depth + b"]" * depth + b"}"
-    out = within(2, read_pack, tmp_path, raw)
+    out = within(AT_ONCE, read_pack, tmp_path, raw)
     err = out.get("error")
     assert isinstance(err, ProductError), out
     assert "nested" in err.message and "32 levels" in err.message
@@ -379,10 +384,10 @@ def test_non_utf8_bytes_name_the_file_and_the_line(tmp_path):
     assert "베타" not in str(err) and "iconv" in err.next_step
 
 
-def test_an_alias_bomb_is_refused_within_a_second(tmp_path):
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
     bomb = "customers: {}\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
         "lol%d: &l%d [%s]\n" % (i, i, ", ".join(["*l%d" % (i - 1)] * 9)) for i in range(1, 10))
-    out = within(1, load, write(tmp_path, bomb))
+    out = within(AT_ONCE, load, write(tmp_path, bomb))
     err = out.get("error")
     assert isinstance(err, ProductError), out
     assert "an alias bomb" in err.message and "the largest &l9 (line 11)" in err.message
@@ -403,8 +408,8 @@ def test_a_few_aliases_are_fine(tmp_path):
     pytest.param("customers:\n" + "".join("  " * (i + 1) + "k%d:\n" % i for i in range(40)) + "  " * 41 + "x\n",
                  id="40 block mappings"),
 ])
-def test_deep_nesting_is_refused_within_a_second(tmp_path, text):
-    out = within(1, load, write(tmp_path, text))
+def test_deep_nesting_is_refused_at_once(tmp_path, text):
+    out = within(AT_ONCE, load, write(tmp_path, text))
     err = out.get("error")
     assert isinstance(err, ProductError), out
     assert "nested more than 32 levels deep" in err.message and str(tmp_path) in err.message
@@ -469,7 +474,7 @@ def test_escaped_unsafe_characters_in_customers_yaml_are_refused_by_the_schema(t
 def test_a_fifo_customers_file_is_refused_without_blocking(tmp_path):
     path = tmp_path / "customers.yaml"
     os.mkfifo(path)
-    out = within(3, load, path)
+    out = within(AT_ONCE, load, path)
     assert isinstance(out.get("error"), ProductError) and "is a named pipe (FIFO), not a file" in out["error"].message
 
 
