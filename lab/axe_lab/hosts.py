@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commands, images, repos, secrets_manager, services, shell
+from . import commands, images, repos, secrets_manager, services, shell, tailnet
 from . import customers as lab_customers
 from .files import atomic_write
 from .config import BASE_IMAGE, INNER_BASE_TAG, INNER_RUNTIME_TAG, INNER_VAULTWARDEN_TAG, SSH_USER, Lab, LabError, host_name, magicdns_name
@@ -99,7 +99,7 @@ def write_ssh_files(lab: Lab, current: dict[str, HostState]) -> None:
         if not st.running or not st.port:
             continue
         alias = magicdns_name(host)
-        config += [f"Host {host} {alias} {services.tailscale_ip(host)}",
+        config += [f"Host {host} {alias} {tailnet.tailscale_ip(host)}",
                    "  HostName 127.0.0.1",
                    f"  Port {st.port}",
                    f"  User {SSH_USER}",

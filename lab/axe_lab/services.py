@@ -211,11 +211,6 @@ def tailnet_file(lab: Lab) -> Path:
     return lab.state_dir / "tailnet.json"
 
 
-def tailscale_ip(host: str) -> str:
-    n = int(hashlib.sha256(host.encode()).hexdigest()[:4], 16)
-    return f"100.64.{n // 256 % 64}.{n % 256 or 1}"
-
-
 def set_peer(lab: Lab, host: str, online: bool | None = None, relayed: bool | None = None) -> dict:
     path = tailnet_file(lab)
     data = json.loads(path.read_text()) if path.exists() else {}

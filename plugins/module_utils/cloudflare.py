@@ -32,6 +32,10 @@ except ImportError:  # pragma: no cover - the controller's virtualenv has it
     CLOUDFLARE_IMPORT_ERROR = traceback.format_exc()
 
 MAX_RETRIES = 6
+# Page sizes of the two lists the product reads (Cloudflare allows up to 50 zones and 5,000,000 records a page): a
+# zone looked up by name and the records at one name each fit one page.
+ZONES_PER_PAGE = 50
+RECORDS_PER_PAGE = 100
 OWNER_COMMENT = "managed by axe (axelabs.onboard)"
 TUNNEL_DOMAIN = "cfargotunnel.com"
 
@@ -106,6 +110,16 @@ class CloudflareClient(object):
             raise CloudflareError("%s failed: Cloudflare %s%s" % (what, text, " (%s)" % hint if hint else ""),
                                   next_step="see the message; the run stopped before changing anything else")
 
+    def listed(self, what, needs, fn, per_page, **params):
+        """Every item of a paginated list. The SDK's own iteration asks for the page after any non-empty one, so a
+        lookup that fits one page costs a second, empty round trip; a page shorter than `per_page` is the last."""
+        page = self.call(what, needs, fn, per_page=per_page, **params)
+        items = list(page.result or [])
+        while len(page.result or []) >= per_page:
+            page = self.call(what, needs, page.get_next_page)
+            items.extend(page.result or [])
+        return items
+
     # lookups ----------------------------------------------------------------------------
     def verify(self):
         result = self.call("token verify", "(any)", self.sdk.user.tokens.verify)
@@ -113,7 +127,7 @@ class CloudflareClient(object):
 
     def zone(self):
         if self._zone is None:
-            zones = list(self.call("zone lookup", "Zone:Read", self.sdk.zones.list, name=self.zone_name))
+            zones = self.listed("zone lookup", "Zone:Read", self.sdk.zones.list, ZONES_PER_PAGE, name=self.zone_name)
             if not zones:
                 raise CloudflareError("the zone %s is not in this Cloudflare account" % self.zone_name,
                                       next_step="check AXE_CLOUDFLARE_ZONE and that the token covers that zone")
@@ -155,8 +169,8 @@ class CloudflareClient(object):
     # dns --------------------------------------------------------------------------------
     def records_at(self, name):
         z = self.zone()
-        found = self.call("DNS record lookup", "DNS:Read", self.sdk.dns.records.list, zone_id=z["id"],
-                          name={"exact": name})
+        found = self.listed("DNS record lookup", "DNS:Read", self.sdk.dns.records.list, RECORDS_PER_PAGE,
+                            zone_id=z["id"], name={"exact": name})
         return [{"id": r.id, "type": r.type, "name": r.name, "content": r.content,
                  "proxied": bool(getattr(r, "proxied", False)), "comment": r.comment} for r in found]
 

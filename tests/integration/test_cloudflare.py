@@ -163,3 +163,29 @@ def test_emulator_answers_match_cloudflares_openapi_schema(cf_env, sdk):
     for path, method, response in cases:
         jsonschema.Draft7Validator(_response_schema(path, method)).validate(response.http_response.json())
     sdk.zero_trust.tunnels.cloudflared.delete(tunnel.parse().id, account_id=account)
+
+
+def test_a_lookup_that_fits_one_page_is_one_request_and_a_longer_one_reads_every_page(cf_env, sdk):
+    """The SDK's own iteration asks for the page after every non-empty one (an empty round trip on each lookup);
+    CloudflareClient.listed stops at a short page and still reads every page of a longer list."""
+    import httpx
+    from ansible_collections.axelabs.onboard.plugins.module_utils.cloudflare import CloudflareClient
+
+    z = zone(sdk, cf_env)
+    name = f"p{uuid.uuid4().hex[:8]}.{z.name}"
+    made = [sdk.dns.records.create(zone_id=z.id, name=name, type="TXT", content=f"v{i}", ttl=1).id for i in range(5)]
+    requests = []
+    client = CloudflareClient(cf_env["CLOUDFLARE_API_TOKEN"], z.name, base_url=cf_env["CLOUDFLARE_BASE_URL"])
+    client.sdk = cloudflare.Cloudflare(api_token=cf_env["CLOUDFLARE_API_TOKEN"], base_url=cf_env["CLOUDFLARE_BASE_URL"],
+                                       http_client=httpx.Client(event_hooks={"request": [requests.append]}))
+    client.zone()
+    del requests[:]
+    assert sorted(r["id"] for r in client.records_at(name)) == sorted(made)
+    assert len(requests) == 1
+    del requests[:]
+    paged = client.listed("DNS record lookup", "DNS:Read", client.sdk.dns.records.list, 2, zone_id=z.id,
+                          name={"exact": name})
+    assert sorted(r.id for r in paged) == sorted(made)
+    assert [r.url.params.get("page", "1") for r in requests] == ["1", "2", "3"]
+    for record_id in made:
+        sdk.dns.records.delete(record_id, zone_id=z.id)

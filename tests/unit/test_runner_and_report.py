@@ -56,6 +56,20 @@ def test_ansible_env_keeps_host_key_checking_and_pipelining(tmp_path):
     assert env["ANSIBLE_GATHERING"] == "explicit"
 
 
+def test_both_strategies_keep_one_ssh_connection_per_host_in_one_place(tmp_path):
+    """Mitogen's SSH reads ssh_args, Ansible's own reads the control path dir and ansible.cfg's control_path
+    (%(directory)s/%%C): the two name the same socket, one per real endpoint (%C), even in a dir with a space."""
+    import shlex
+
+    s = settings(tmp_path / "state dir")
+    env = ansible_env(s)
+    args = shlex.split(env["ANSIBLE_SSH_ARGS"])
+    paths = [a.split("=", 1)[1] for a in args if a.startswith("ControlPath=")]
+    assert paths == [env["ANSIBLE_SSH_CONTROL_PATH_DIR"] + "/%C"]
+    assert env["ANSIBLE_SSH_CONTROL_PATH_DIR"] == str(s.state_dir / "cp")
+    assert "ControlMaster=auto" in args and "StrictHostKeyChecking=yes" in args
+
+
 def test_host_status_and_totals():
     hosts = {"a": HostResult(ok=3), "b": HostResult(ok=3, changed=1), "c": HostResult(ok=1, failed=1),
              "d": HostResult(unreachable=1)}
@@ -81,3 +95,19 @@ def test_a_failure_message_is_printed_whole_whatever_its_length(prefix, capsys):
     report.summary(result, "t")
     printed = capsys.readouterr().out
     assert f"ingest1: {message}" in printed
+
+
+def test_a_finished_childs_pty_closes_without_ptyprocess_pause_a_running_one_keeps_it():
+    import pexpect
+
+    from axe import pty_close
+
+    pty_close.install()
+    done = pexpect.spawn("true")
+    done.expect(pexpect.EOF)
+    done.wait()  # it has exited (ansible-runner closes after EOF, by when ansible-playbook has, or nearly)
+    done.close()
+    assert done.ptyproc.delayafterclose == 0 and done.exitstatus == 0
+    running = pexpect.spawn("sleep", ["30"])
+    running.close(force=True)
+    assert running.ptyproc.delayafterclose == 0.1 and running.signalstatus is not None

@@ -6,6 +6,10 @@ from http.server import BaseHTTPRequestHandler
 
 class JSONHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The headers and the body go out as two writes. With Nagle's algorithm on, the body waits for the client's
+    # ACK of the headers, which a keep-alive client (the SDKs' httpx and reqwest) delays by 40 ms: every request
+    # after a connection's first would cost 40 ms the real APIs do not add (measured: 42 ms, 1.5 ms with this).
+    disable_nagle_algorithm = True
     content_type = "application/json"
 
     def log_message(self, fmt, *args):  # quiet: the product's own output is what matters
