@@ -68,7 +68,8 @@ def remote_tasks(runs: Path, before: set[str]) -> int:
 
 def measure(sshd: Sshd, runs: Path, *args: str, cold: bool = False) -> tuple[float, int, int]:
     if cold:
-        for socket in (runs.parent / "cp").glob("*"):
+        from axe.ssh_sockets import control_dir
+        for socket in control_dir(runs.parent).glob("*"):
             subprocess.run(["ssh", "-O", "exit", "-o", f"ControlPath={socket}", "x"], capture_output=True)
     since = sshd.mark()
     before = {p.name for p in runs.iterdir()} if runs.exists() else set()

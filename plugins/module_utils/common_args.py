@@ -38,10 +38,18 @@ def vault_from(params):
                          organization=params.get("vault_organization"))
 
 
-def check_customer(module, customer):
+def customer_problem(customer):
+    """Why `customer` is not a customer id (T25), or None."""
     import re
     if not re.match(CUSTOMER_ID, customer or ""):
-        module.fail_json(msg="T25: %r is not a customer id (^[a-z][a-z0-9-]{1,30}$)" % customer)
+        return "T25: %r is not a customer id (^[a-z][a-z0-9-]{1,30}$)" % customer
+    return None
+
+
+def check_customer(module, customer):
+    problem = customer_problem(customer)
+    if problem:
+        module.fail_json(msg=problem)
 
 
 def cloudflare_spec():

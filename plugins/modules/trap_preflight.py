@@ -13,7 +13,9 @@ module: trap_preflight
 short_description: Every trap that can be seen before acting, all findings at once
 version_added: 0.1.0
 description:
-  - Runs on the controller. Gathers the host's findings (M(axelabs.onboard.host_preflight) - PATH and binaries T07, sleep
+  - Runs on the controller (in the controller's own process, through its action plugin, unless O(controller_checks)
+    asks for the vault, Cloudflare and customers.yaml - those run as a module, whose Python the steps after it reuse).
+    Gathers the host's findings (M(axelabs.onboard.host_preflight) - PATH and binaries T07, sleep
     T04, become, Compose), makes the Tailscale one (T05) from the inventory's facts and, with O(controller_checks), looks at everything the
     controller can see before anything changes - customers.yaml and the entry (T01, T23), the vault, the Cloudflare token
     and its permissions (T09), the records at the public name (T02, T03), and every secret and setting each service needs
@@ -112,6 +114,14 @@ managed:
       in customers.yaml as the ingest of the same plan leaves it.
   returned: when the customer's entry was found
   type: bool
+values_checked:
+  description:
+    - With O(controller_checks), the services (of O(definitions)) whose every secret and setting was checked (T08, T10) -
+      a service's own vault check in the same run has nothing left to find (C(playbooks/onboard.yml) skips it).
+  returned: when the customer has a services manifest and the vault answered
+  type: list
+  elements: str
+  sample: [blueprint, frame, hive, vault]
 lines:
   description: "The findings as lines: C(TRAP: problem -> next: step)."
   returned: always
@@ -120,59 +130,16 @@ lines:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
-from ansible_collections.axelabs.onboard.plugins.module_utils import host_checks
-from ansible_collections.axelabs.onboard.plugins.module_utils import trap_checks as checks
-
-
-def controller_findings(module, result):
-    p = module.params
-    customer = p["customer"]
-    planned = (p["planned"] or {}) if module.check_mode else {}
-    will_exist = set((i.get("service"), i.get("env")) for i in planned.get("vault") or [])
-    found, dummy, entry, manifest = checks.customer_entry(common_args.customers_file(p), customer,
-                                                          planned.get("customers_text"))
-    if entry is not None:
-        result["managed"] = bool(manifest)
-    vault = common_args.vault_from(p)
-    vault_problems = checks.vault_reachable(vault)
-    found += vault_problems
-    found += checks.cloudflare(common_args.cloudflare_from(p) if p["api_token"] else None, p["api_token"],
-                               (p["public_domain"] or "").rstrip(".").lower(), p["force_dns"], customer)
-    if entry is not None and manifest and not vault_problems:
-        found += checks.service_values(vault, customer, entry, manifest, p["definitions"], will_exist)
-    return found
+from ansible_collections.axelabs.onboard.plugins.module_utils import trap_preflight_step as step
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 
 
 def main():
-    argument_spec = dict(customer=dict(type="str", required=True),
-                         findings=dict(type="list", elements="dict", default=[]),
-                         tailscale=dict(type="dict"), tailscale_host=dict(type="str"),
-                         allow_relayed=dict(type="bool", default=False),
-                         controller_checks=dict(type="bool", default=False),
-                         public_domain=dict(type="str"),
-                         force_dns=dict(type="bool", default=False),
-                         definitions=dict(type="dict", default={}),
-                         planned=dict(type="dict"))
-    argument_spec.update(common_args.cloudflare_spec())
-    argument_spec.update(common_args.vault_spec())
-    argument_spec.update(common_args.customers_file_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("controller_checks", True, ("public_domain",))])
-    common_args.check_customer(module, module.params["customer"])
-    result = dict(changed=False)
-    p = module.params
-    found = host_checks.tailscale(p["tailscale"], p["tailscale_host"] or p["customer"], p["allow_relayed"])
-    found += [checks.finding(f.get("trap"), f.get("problem", ""), f.get("next_step"), f.get("blocking", True))
-              for f in p["findings"]]
-    if module.params["controller_checks"]:
-        found += controller_findings(module, result)
-    blocking = [f for f in found if f["blocking"]]
-    result.update(findings=found, blocking=len(blocking), lines=checks.lines(found))
-    if blocking:
-        # Every blocking finding is a detail, one per line, each with its own next step.
-        result.update(details=checks.lines(blocking), next_step="fix each one above (nothing was changed), then run again")
-        module.fail_json(msg="%s for %s" % (checks.summary(found), module.params["customer"]), **result)
+    module = AnsibleModule(argument_spec=step.argument_spec(), supports_check_mode=True, **step.VALIDATION)
+    try:
+        result = step.run(module.params, module.check_mode)
+    except ProductError as exc:
+        fail(module, exc)
     module.exit_json(**result)
 
 

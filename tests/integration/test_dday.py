@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import cloudflare
 import pytest
@@ -167,6 +168,21 @@ def test_the_same_command_again_changes_nothing(d):
     assert again["health"] == {"frame": 200, "blueprint": 200, "hive": 200, "vault": 200}
     assert world(d) == before
     assert len(d.ship_log.read_text().splitlines()) == 1  # nothing shipped, no line
+    # Step 2 checked every service's secrets and settings; the services' own vault checks did not ask again.
+    events = run_events(sorted((Path(os.environ["AXE_STATE_DIR"]) / "runs").glob("*-dday-check-*"))[-1])
+    checked = [e["event_data"]["res"].get("values_checked") for e in events
+               if e["event_data"].get("task_action") == "axelabs.onboard.trap_preflight"]
+    assert checked == [["blueprint", "frame", "hive", "vault"]]
+    vault_checks = [e["event"] for e in events if e["event_data"].get("task_action") == "axelabs.onboard.service_secrets"
+                    and e["event_data"].get("task", "").startswith("Vault check - every secret")]
+    assert vault_checks == ["runner_on_skipped"] * 3
+
+
+def run_events(run: Path) -> list[dict]:
+    """A run's task results (ansible-runner's job events), in order."""
+    events = [json.loads(p.read_text()) for p in run.glob("artifacts/*/job_events/*.json")]
+    return [e for e in sorted(events, key=lambda e: e["counter"])
+            if e["event"] in ("runner_on_ok", "runner_on_skipped", "runner_on_failed")]
 
 
 def _shipped(d) -> tuple:

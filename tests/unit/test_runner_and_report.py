@@ -66,8 +66,35 @@ def test_both_strategies_keep_one_ssh_connection_per_host_in_one_place(tmp_path)
     args = shlex.split(env["ANSIBLE_SSH_ARGS"])
     paths = [a.split("=", 1)[1] for a in args if a.startswith("ControlPath=")]
     assert paths == [env["ANSIBLE_SSH_CONTROL_PATH_DIR"] + "/%C"]
-    assert env["ANSIBLE_SSH_CONTROL_PATH_DIR"] == str(s.state_dir / "cp")
     assert "ControlMaster=auto" in args and "StrictHostKeyChecking=yes" in args
+
+
+def test_the_ssh_sockets_fit_a_socket_path_wherever_the_state_dir_is(tmp_path):
+    """ssh cannot make a socket longer than 104 bytes (macOS), and Mitogen's connection fails when it cannot: a
+    state dir deep in a temporary tree gets a short private directory of its own, never another state dir's."""
+    import os
+    import stat
+
+    from axe import ssh_sockets
+
+    import shutil
+    import tempfile
+
+    short = Path(tempfile.mkdtemp(prefix="axs-"))  # /tmp/axs-XXXXXXXX: its cp/ fits
+    assert ssh_sockets.control_dir(short) == short / "cp"
+    shutil.rmtree(short)
+    deep = [tmp_path / ("x" * 40) / name for name in ("state-a", "state-b")]
+    dirs = [ssh_sockets.control_dir(d) for d in deep]
+    assert dirs[0] != dirs[1] and all(ssh_sockets.fits(d) for d in dirs)
+    assert ssh_sockets.control_dir(deep[0]) == dirs[0]  # the same state dir, the same sockets
+    for d in dirs:
+        info = d.lstat()
+        assert stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+    os.chmod(dirs[0], 0o755)  # someone else's, or opened up: refused with the next step
+    with pytest.raises(AxeError, match="not a private directory"):
+        ssh_sockets.control_dir(deep[0])
+    for d in dirs:
+        d.rmdir()
 
 
 def test_host_status_and_totals():

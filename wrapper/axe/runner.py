@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import interrupt, pty_close, secret_env
+from . import interrupt, pty_close, secret_env, ssh_sockets
 from .strategy import strategy_env, strategy_noise
 from .errors import AxeError
 from .private_files import private_file
@@ -119,8 +119,7 @@ def collections_path(settings: Settings) -> str:
 
 
 def ansible_env(settings: Settings) -> dict[str, str]:
-    control_dir = settings.state_dir / "cp"
-    control_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    control_dir = ssh_sockets.control_dir(settings.state_dir)
     # ansible-playbook lives beside the Python running axe (the virtualenv), on PATH or not.
     bindir = os.path.dirname(sys.executable)
     return {
