@@ -13,6 +13,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import vault
 from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import CUSTOMER_ID
+from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 
 DEFAULT_CUSTOMERS_FILE = "~/.axe/customers.yaml"
 
@@ -38,18 +39,25 @@ def vault_from(params):
                          organization=params.get("vault_organization"))
 
 
-def customer_problem(customer):
-    """Why `customer` is not a customer id (T25), or None."""
+def require_customer(customer):
+    """Raises ProductError (T25) when `customer` is not a customer id."""
     import re
     if not re.match(CUSTOMER_ID, customer or ""):
-        return "T25: %r is not a customer id (^[a-z][a-z0-9-]{1,30}$)" % customer
-    return None
+        raise ProductError("T25: %r is not a customer id (^[a-z][a-z0-9-]{1,30}$)" % customer)
 
 
 def check_customer(module, customer):
-    problem = customer_problem(customer)
-    if problem:
-        module.fail_json(msg=problem)
+    try:
+        require_customer(customer)
+    except ProductError as exc:
+        module.fail_json(msg=exc.message)
+
+
+def planned_vault(params, check_mode):
+    """The ingest's plan a check run is handed (none in apply mode: the ingest has happened), and the vault items
+    it will make, as (service, env): what a check counts as present."""
+    planned = (params.get("planned") or {}) if check_mode else {}
+    return planned, set((i.get("service"), i.get("env")) for i in planned.get("vault") or [])
 
 
 def cloudflare_spec():

@@ -74,13 +74,10 @@ def run(p, check_mode, diff_mode, hide):
     """The result for parameters `p`; raises ProductError. `hide(value)` is called with each value generated, before
     it goes to the vault: the caller keeps it out of everything it returns or logs."""
     customer, service = p["customer"], p["service"]
-    problem = common_args.customer_problem(customer)
-    if problem:
-        raise ProductError(problem)
+    common_args.require_customer(customer)
     path = common_args.customers_file(p)
     generated, slots, diff = [], {}, None
-    planned = (p["planned"] or {}) if check_mode else {}
-    will_exist = set((i.get("service"), i.get("env")) for i in planned.get("vault") or [])
+    planned, will_exist = common_args.planned_vault(p, check_mode)
     dummy, entry, manifest = load(path, customer, planned.get("customers_text"))
     ents = ss.entities(entry)
     vault = common_args.vault_from(p)

@@ -34,8 +34,7 @@ def argument_spec():
 
 def controller_findings(p, check_mode, result):
     customer = p["customer"]
-    planned = (p["planned"] or {}) if check_mode else {}
-    will_exist = set((i.get("service"), i.get("env")) for i in planned.get("vault") or [])
+    planned, will_exist = common_args.planned_vault(p, check_mode)
     found, dummy, entry, manifest = checks.customer_entry(common_args.customers_file(p), customer,
                                                           planned.get("customers_text"))
     if entry is not None:
@@ -64,9 +63,7 @@ class Blocked(ProductError):
 
 def run(p, check_mode):
     """The report for parameters `p`; raises Blocked when any finding blocks, ProductError on a bad customer id."""
-    problem = common_args.customer_problem(p["customer"])
-    if problem:
-        raise ProductError(problem)
+    common_args.require_customer(p["customer"])
     result = dict(changed=False)
     found = host_checks.tailscale(p["tailscale"], p["tailscale_host"] or p["customer"], p["allow_relayed"])
     found += [checks.finding(f.get("trap"), f.get("problem", ""), f.get("next_step"), f.get("blocking", True))
