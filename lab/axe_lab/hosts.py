@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commands, images, repos, secrets_manager, services, shell, tailnet
+from . import commands, images, operator_bw, repos, secrets_manager, services, shell, tailnet
 from . import customers as lab_customers
 from .files import atomic_write
 from .config import BASE_IMAGE, INNER_BASE_TAG, INNER_RUNTIME_TAG, INNER_VAULTWARDEN_TAG, SSH_USER, Lab, LabError, host_name, magicdns_name
@@ -169,7 +169,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     secrets_manager.ensure(lab, image, services.ensure_container)
     repos.ensure_repos(lab, log)
     repos.ensure_server(lab, image)
-    services.write_tools(lab)
+    services.write_tools(lab, log)
     lab_customers.ensure(lab, customers)
     for host in hosts:
         services.set_peer(lab, host)
@@ -183,6 +183,7 @@ def up(lab: Lab, customers: list[str], log=print) -> dict:
     with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
         list(pool.map(lambda h: _wait_ready(lab, h, inner_tar, inner_id), hosts))
     services.wait_emulators(lab)
+    services.ensure_bw_serve(lab)
     services.seed_vault_token(lab)
     return {"started": started, "unchanged": [h for h in hosts if h not in started],
             "hosts": {h: s.as_dict() for h, s in states(lab).items() if h in hosts}}
@@ -215,7 +216,8 @@ def down(lab: Lab, customers: list[str] | None = None) -> dict:
             shutil.rmtree(lab.host_dir(host), ignore_errors=True)
         write_ssh_files(lab, remaining)
     else:
-        # The whole lab is gone: its keys, known_hosts and ssh_config go with it.
+        # The whole lab is gone: its bw serve, keys, known_hosts and ssh_config go with it.
+        operator_bw.stop_serve(lab)
         shutil.rmtree(lab.state_dir, ignore_errors=True)
     return {"removed": [h for h in targets if h in current]}
 

@@ -1,9 +1,10 @@
-"""The lab's operator-side world: the vault (`bw serve`), the Tailscale view, and the operator's
-own tools (`bw`, `security`, `tailscale`) as stand-ins in the lab's bin directory.
+"""The lab's operator-side world: the vault, the Cloudflare API, the Tailscale view, and the operator's
+own tools in the lab's bin directory.
 
-- vault: a container `{lab}-bw` running the `bw serve` stand-in on a 127.0.0.1 port, unlocked with
-  the lab's session, over a server state file in the lab's state dir (shared with any `bw serve`
-  the product starts itself through the lab's `bw`).
+- vault: the Bitwarden-protocol server in the container `{lab}-vault` (vault_server.py), and the real
+  Bitwarden CLI logged in to it, whose `bw serve` is the product's AXE_VAULT_URL (operator_bw.py). `bw`
+  in the bin directory is that real CLI (pinned); `bw-<version>` each version the lab installs.
+- `security`: the operator's Keychain, the same stand-in as on the hosts (macOS has no Linux build).
 - tailnet: `tailscale status --json` for the lab's hosts, each online/offline and direct/relayed
   as set with `axe lab tailnet` (traps T05, T06).
 """
@@ -17,21 +18,16 @@ import shlex
 import sys
 from pathlib import Path
 
-from . import secrets_manager, shell
+from . import operator_bw, secrets_manager, shell, vault_server
 from .config import INNER_VAULTWARDEN_TAG, LABEL, Lab, LabError
 from .files import atomic_write
 from .repos import repo_base
 
 EMULATORS = Path(__file__).parent / "emulators"
 STANDINS = Path(__file__).parent / "images" / "macmini" / "rootfs" / "usr" / "bin"
-VAULT_PORT = 8087
 CLOUDFLARE_PORT = 8443
 EDGE_PORT = 8080
 ZONE = "axelabs.ai"
-
-
-def vault_dir(lab: Lab) -> Path:
-    return lab.state_dir / "vault"
 
 
 def bin_dir(lab: Lab) -> Path:
@@ -51,10 +47,6 @@ def _secret_file(path: Path, nbytes: int = 32) -> str:
         path.write_text(secrets.token_urlsafe(nbytes))
         os.chmod(path, 0o600)
     return path.read_text().strip()
-
-
-def vault_container(lab: Lab) -> str:
-    return f"{lab.name}-bw"
 
 
 def cloudflare_container(lab: Lab) -> str:
@@ -85,13 +77,8 @@ def ensure_container(lab: Lab, image: str, name: str, service: str, data_dir: Pa
 
 
 def ensure_vault(lab: Lab, image: str) -> None:
-    vdir = vault_dir(lab)
-    session = _secret_file(vdir / "session")
-    _secret_file(vdir / "password", 18)
-    ensure_container(lab, image, vault_container(lab), "vault", vdir, [VAULT_PORT], [
-        "/opt/axelab/bw_serve.py", "--hostname", "all", "--port", str(VAULT_PORT),
-        "--server", "/var/lib/axelab/server.json", "--session-file", "/var/lib/axelab/session",
-        "--password-file", "/var/lib/axelab/password", "--lab-knobs"], env={"BW_SESSION": session})
+    vault_server.remove_retired(lab, shell.run)
+    vault_server.ensure(lab, image, ensure_container)
 
 
 def cloudflare_tokens(lab: Lab) -> dict[str, str]:
@@ -121,8 +108,12 @@ def published(container: str, port: int) -> str | None:
 
 
 def vault_url(lab: Lab) -> str | None:
-    address = published(vault_container(lab), VAULT_PORT)
-    return f"http://{address}" if address else None
+    """The real `bw serve`'s URL (what the product talks to), when the lab has started it."""
+    return operator_bw.serve_url(lab)
+
+
+def vault_server_url(lab: Lab) -> str | None:
+    return vault_server.url(lab, published)
 
 
 def cloudflare_url(lab: Lab) -> str | None:
@@ -167,12 +158,16 @@ def _answers(url: str | None) -> bool:
 
 
 def wait_emulators(lab: Lab) -> None:
-    shell.wait_until("the lab vault (bw serve)", lambda: _answers((vault_url(lab) or "") + "/status"),
-                     timeout=30, interval=0.2)
+    shell.wait_until("the lab's vault server (HTTPS)", lambda: vault_server.answers(lab, published), timeout=30, interval=0.2)
     shell.wait_until("the lab Cloudflare API", lambda: _answers((cloudflare_url(lab) or "") + "/user/tokens/verify"),
                      timeout=30, interval=0.2)
     shell.wait_until("the lab Secrets Manager (HTTPS)", lambda: secrets_manager.answers(lab, published),
                      timeout=30, interval=0.2)
+
+
+def ensure_bw_serve(lab: Lab) -> str:
+    """The lab operator's real CLI logged in to the vault server, and its `bw serve` answering unlocked."""
+    return operator_bw.ensure_serve(lab, bin_dir(lab), vault_server_url(lab))
 
 
 # ---- the operator's tools, as stand-ins ------------------------------------------------
@@ -180,22 +175,11 @@ def _write_exec(path: Path, text: str) -> None:
     atomic_write(path, text, mode=0o755)
 
 
-def write_tools(lab: Lab) -> None:
-    vdir, bdir = vault_dir(lab), bin_dir(lab)
+def write_tools(lab: Lab, log=print) -> None:
+    bdir = bin_dir(lab)
     py = shlex.quote(sys.executable)
-    (bdir).mkdir(parents=True, exist_ok=True)
-    version_file = bdir / "bw.version"
-    if not version_file.exists():
-        version_file.write_text("2025.9.1\n")
-    _write_exec(bdir / "bw", f"""#!/bin/sh
-# The lab's `bw` (Bitwarden CLI) stand-in: --version (set it in {version_file}), serve.
-case "$1" in
-  --version) cat {shlex.quote(str(version_file))} ;;
-  serve) shift; exec {py} {shlex.quote(str(EMULATORS / 'bw_serve.py'))} --server {shlex.quote(str(vdir / 'server.json'))} \\
-           --session-file {shlex.quote(str(vdir / 'session'))} --password-file {shlex.quote(str(vdir / 'password'))} "$@" ;;
-  *) echo "lab bw stand-in: only --version and serve" >&2; exit 2 ;;
-esac
-""")
+    bdir.mkdir(parents=True, exist_ok=True)
+    operator_bw.write_wrappers(lab, bdir, log)
     _write_exec(bdir / "security", f"""#!/bin/sh
 # The operator's Keychain in the lab: the same stand-in as on the hosts, with its own keychain file.
 LAB_KEYCHAIN={shlex.quote(str(lab.state_dir / 'operator.keychain-db'))} exec /usr/bin/env python3 {shlex.quote(str(STANDINS / 'security'))} "$@"
@@ -235,7 +219,7 @@ def forget_peers(lab: Lab, hosts: list[str]) -> None:
 def settings(lab: Lab) -> dict[str, str]:
     url = vault_url(lab)
     if url is None:
-        raise LabError("the lab vault is not running: run `axe lab up`")
+        raise LabError("the lab's bw serve is not running: run `axe lab up`")
     return {"AXE_VAULT_URL": url, "AXE_BW": str(bin_dir(lab) / "bw"),
             "AXE_SECURITY": str(bin_dir(lab) / "security"), "AXE_TAILSCALE": str(bin_dir(lab) / "tailscale"),
             "AXE_LAB_CLOUDFLARE_URL": cloudflare_url(lab) or "", "AXE_LAB_CLOUDFLARE_TOKEN": cloudflare_tokens(lab)["full"],

@@ -20,6 +20,7 @@ __metaclass__ = type
 
 import json
 import re
+import time
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode
@@ -30,6 +31,9 @@ from ansible_collections.axelabs.onboard.plugins.module_utils.validation import 
 from ansible_collections.axelabs.onboard.plugins.module_utils.vault_sm import SecretsManagerBackend
 
 DEFAULT_URL = "http://127.0.0.1:8087"
+# How long a read waits for bw serve's listing to show this client's own writes (see BwServeBackend._items).
+SETTLE_SECONDS = 3.0
+SETTLE_INTERVAL = 0.1
 DEFAULT_ORGANIZATION = "AXE Labs"
 MANAGED_NOTE = "managed by axe (axelabs.onboard); do not rename"
 
@@ -59,7 +63,12 @@ def new_item(organization_id, collection_id, customer, service, env, value):
 
 class BwServeBackend(object):
     """Vault Management API client. Syncs once before its first read and again before any read
-    that follows one of its own writes (trap T19: a bw cache that has not synced misses items)."""
+    that follows one of its own writes (trap T19: a bw cache that has not synced misses items).
+
+    A read that follows its own write also waits, bounded, until the listing shows that write: the real
+    CLI 2026.x answers POST /sync before its item list has caught up (measured: a new item missing from the
+    list for up to 0.3 s after "Syncing complete."), so a secret written and then read at once would not be
+    found. The pinned CLI (2025.7.0) was not seen to lag; there the first listing agrees and nothing waits."""
 
     name = "bw_serve"
 
@@ -72,6 +81,7 @@ class BwServeBackend(object):
         self._synced = False
         self._org_id = None
         self._collections = {}
+        self._expected = {}  # item name -> the value this client wrote, or None for one it deleted
 
     # transport --------------------------------------------------------------------------
     def _call(self, method, path, body=None, query=None):
@@ -162,11 +172,36 @@ class BwServeBackend(object):
                 return None
         return self._collections[name]
 
+    def _items(self, search):
+        """The organization's items whose name holds `search` (bw's own search), read after the sync a read needs
+        (T19), and again while they contradict a write of this client, for at most SETTLE_SECONDS: after that
+        the listing is the truth (another client may have changed the item since)."""
+        self._fresh()
+        org = self.organization_id()
+        deadline = time.time() + SETTLE_SECONDS
+        while True:
+            items = self._list("/list/object/items", {"search": search, "organizationId": org})
+            if self._shows_own_writes(items, search) or time.time() >= deadline:
+                return items
+            time.sleep(SETTLE_INTERVAL)
+
+    def _shows_own_writes(self, items, search):
+        by_name = {}
+        for item in items:
+            by_name.setdefault(item.get("name") or "", []).append(item)
+        for name, value in self._expected.items():
+            if search.lower() not in name.lower():
+                continue
+            found = by_name.get(name) or []
+            if value is None and found:
+                return False
+            if value is not None and [((i.get("login") or {}).get("password")) for i in found] != [value]:
+                return False
+        return True
+
     def _find(self, customer, service, env):
         name = item_name(customer, service, env)
-        self._fresh()
-        items = [i for i in self._list("/list/object/items", {"search": name, "organizationId": self.organization_id()})
-                 if i.get("name") == name]
+        items = [i for i in self._items(name) if i.get("name") == name]
         if len(items) > 1:
             raise VaultError("the vault holds %d items named %s" % (len(items), name),
                              next_step="delete the duplicates in the vault, keeping the right one")
@@ -183,10 +218,9 @@ class BwServeBackend(object):
         names = [item_name(customer, service, env) for env in envs]  # each part checked before any call
         if not names:
             return []
-        self._fresh()
         prefix = "axe/%s/%s/" % (customer, service)
         by_name = {}
-        for item in self._list("/list/object/items", {"search": prefix, "organizationId": self.organization_id()}):
+        for item in self._items(prefix):
             by_name.setdefault(item.get("name") or "", []).append(item)
         out = []
         for name in names:
@@ -222,6 +256,7 @@ class BwServeBackend(object):
             self._call("PUT", "/object/item/%s" % item["id"], item)
             action = "update"
         self._synced = False  # the next read syncs first (T19)
+        self._expected[item_name(customer, service, env)] = value
         return action
 
     def delete(self, customer, service, env):
@@ -230,14 +265,14 @@ class BwServeBackend(object):
             return False
         self._call("DELETE", "/object/item/%s" % item["id"])
         self._synced = False
+        self._expected[item_name(customer, service, env)] = None
         return True
 
     def list(self, customer):
         """[(service, env)] of the customer's secrets, by name only."""
-        self._fresh()
         prefix = "axe/%s/" % customer
         out = []
-        for item in self._list("/list/object/items", {"search": prefix, "organizationId": self.organization_id()}):
+        for item in self._items(prefix):
             name = item.get("name") or ""
             if name.startswith(prefix) and name.count("/") == 3:
                 dummy, dummy2, service, env = name.split("/")

@@ -70,19 +70,18 @@ def test_session_from_env_then_keychain_then_none_t17(lab, customers, tmp_path):
 
 
 def test_known_bad_bw_version_is_refused_with_the_pin_t18(lab, customers):
-    version_file = lab.lab.state_dir / "bin" / "bw.version"
-    good = version_file.read_text()
-    try:
-        version_file.write_text("2025.10.3\n")
-        run = lab.axe("secret", "get", "ANY", "--customer", "acme", "--service", "frame",
-                      env={"AXE_CUSTOMERS_FILE": str(customers)})
-        assert run.returncode == 2
-        assert "T18: bw 2025.10.3 is in the range known to crash" in run.stderr
-        assert "npm install -g @bitwarden/cli@2025.9.1" in run.stderr
-    finally:
-        version_file.write_text(good)
-    assert lab.axe("secret", "get", "ANY", "--customer", "acme", "--service", "frame",
-                   env={"AXE_CUSTOMERS_FILE": str(customers)}).returncode == 1  # not in the vault: exit 1
+    """The version is read from the real current CLI (`bw --version`), refused with the runbook's pin named;
+    the pinned real CLI goes on to the vault. (Why that range: tests/lab/test_vault_real_cli.py's T18 test.)"""
+    from axe_lab import operator_bw
+    current = str(lab.lab.state_dir / "bin" / f"bw-{operator_bw.CURRENT}")
+    run = lab.axe("secret", "get", "ANY", "--customer", "acme", "--service", "frame",
+                  env={"AXE_CUSTOMERS_FILE": str(customers), "AXE_BW": current})
+    assert run.returncode == 2
+    assert f"T18: bw {operator_bw.CURRENT} is in the range known to crash against the vault server" in run.stderr
+    assert f"npm install -g @bitwarden/cli@{operator_bw.PINNED}" in run.stderr
+    pinned = lab.axe("secret", "get", "ANY", "--customer", "acme", "--service", "frame",
+                     env={"AXE_CUSTOMERS_FILE": str(customers)})
+    assert pinned.returncode == 1 and "is not in the vault" in pinned.stderr  # past T18: not in the vault, exit 1
 
 
 def test_lookup_reads_by_name_and_names_the_fix_when_missing(lab, tmp_path):

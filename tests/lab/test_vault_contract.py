@@ -1,5 +1,8 @@
-"""One contract for the vault, run against both backends in the lab: `bw_serve` (the bw serve emulator)
-and `secrets_manager` (the unmodified bitwarden-sdk over HTTPS to the lab's Secrets Manager emulator).
+"""One contract for the vault, run against both backends in the lab, each through the vendor's real client:
+`bw_serve` (the real `bw serve` of @bitwarden/cli, at the pinned version the lab's operator runs and at the
+current release, each logged in to the lab's Bitwarden-protocol server) and `secrets_manager` (the
+unmodified bitwarden-sdk over HTTPS to the lab's Secrets Manager emulator). The `axe` commands here always
+go through the lab operator's pinned CLI, so the current-release case also proves two real CLIs agree.
 Then what only Secrets Manager has: its crypto (a wrong token key fails to decrypt; the server holds
 EncStrings only) and its refusals (bad, expired, no project access), each named for the operator."""
 from __future__ import annotations
@@ -8,6 +11,7 @@ import base64
 import json
 import os
 import stat
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,7 +21,9 @@ from ansible_collections.axelabs.onboard.plugins.module_utils.validation import 
 from helpers.samples import CUSTOMERS_YAML
 
 pytestmark = pytest.mark.lab
-BACKENDS = ["bw_serve", "secrets_manager"]
+BACKENDS = ["bw_serve", "bw_serve-current", "secrets_manager"]
+# What `axe` itself runs: the current CLI is refused by axe (T18), so axe commands go through the pinned one.
+AXE_BACKENDS = ["bw_serve", "secrets_manager"]
 ENV = "FRAME_CONTRACT_DB_PASSWORD"
 
 
@@ -39,11 +45,40 @@ def sm_backend(lab, lab_env, tmp_path, token=None):
         state_file=str(tmp_path / "state" / "secrets-manager.state"), token=token or sm_accounts(lab)["tokens"]["operator"])
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request, lab, lab_env, tmp_path):
+@pytest.fixture(scope="module")
+def current_cli_serve(lab, lab_env, tmp_path_factory):
+    """The current @bitwarden/cli release as another operator: its own CLI state, logged in with the master
+    password, its own real `bw serve`."""
+    from axe_lab import operator_bw, services, vault_server
+    appdir = tmp_path_factory.mktemp("bw-current")
+    exe = services.bin_dir(lab.lab) / f"bw-{operator_bw.CURRENT}"
+    operator_bw.preconfigure(appdir, services.vault_server_url(lab.lab))
+    session = operator_bw.run_bw(exe, "login", vault_server.EMAIL, "--passwordfile",
+                                 str(vault_server.data_dir(lab.lab) / "password"), "--raw", appdir=appdir).stdout.strip()
+    proc, url = operator_bw.start_serve(exe, session, appdir / "serve.log", appdir=appdir)
+    yield url
+    operator_bw.stop(proc)
+
+
+def make_backend(request, lab, lab_env, tmp_path):
     if request.param == "bw_serve":
         return vault.backend("bw_serve", url=lab_env["AXE_VAULT_URL"])
+    if request.param == "bw_serve-current":
+        status = json.load(urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+            request.getfixturevalue("current_cli_serve") + "/status", timeout=30))
+        assert status["data"]["template"]["status"] == "unlocked"
+        return vault.backend("bw_serve", url=request.getfixturevalue("current_cli_serve"))
     return sm_backend(lab, lab_env, tmp_path)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, lab, lab_env, tmp_path):
+    return make_backend(request, lab, lab_env, tmp_path)
+
+
+@pytest.fixture(params=AXE_BACKENDS)
+def axe_backend(request, lab, lab_env, tmp_path):
+    return make_backend(request, lab, lab_env, tmp_path)
 
 
 def test_create_read_update_delete_and_list_by_customer(backend):
@@ -66,7 +101,8 @@ def test_create_read_update_delete_and_list_by_customer(backend):
     assert backend.delete(other, "frame", ENV) is True
 
 
-def test_a_missing_secret_is_none_here_and_an_error_naming_the_fix_in_axe(backend, lab, tmp_path):
+def test_a_missing_secret_is_none_here_and_an_error_naming_the_fix_in_axe(axe_backend, lab, tmp_path):
+    backend = axe_backend
     assert backend.get("nobody", "frame", "FRAME_NOBODY_DB_PASSWORD") is None
     assert backend.list("nobody") == []
     run = lab.axe("secret", "get", "FRAME_NOBODY_DB_PASSWORD", "--service", "frame", "--customer", "nobody",
@@ -76,7 +112,8 @@ def test_a_missing_secret_is_none_here_and_an_error_naming_the_fix_in_axe(backen
     assert "axe secret push FRAME_NOBODY_DB_PASSWORD --service frame --customer nobody --apply" in run.stderr
 
 
-def test_check_mode_writes_nothing_and_the_value_is_never_printed(backend, lab, tmp_path):
+def test_check_mode_writes_nothing_and_the_value_is_never_printed(axe_backend, lab, tmp_path):
+    backend = axe_backend
     customers = tmp_path / "customers.yaml"
     customers.write_text(CUSTOMERS_YAML.replace("beta", "contract").replace("BETA", "CONTRACT"))
     env = {"AXE_VAULT_BACKEND": backend.name, "AXE_CUSTOMERS_FILE": str(customers)}

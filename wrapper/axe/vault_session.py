@@ -21,10 +21,13 @@ from .errors import AxeError
 from .settings import Settings
 
 KEYCHAIN_SERVICE = "axe.vault.session"
-# bw CLI releases that crash against the vault server with
-# "TypeError ... toWrappedAccountCryptographicState" (trap T18), and the pin that works.
-KNOWN_BAD_BW = ((2025, 10, 0), (2025, 12, 0))  # [from, to)
-BW_PIN = "2025.9.1"
+# bw CLI releases that cannot log in to the customers' vault server (Vaultwarden 1.34, which sends no account
+# cryptographic state) and crash with "TypeError: Cannot read properties of null (reading
+# 'toWrappedAccountCryptographicState')" (trap T18), and the pin the runbook installs. Measured with the real CLIs
+# against the lab's vault server answering as Vaultwarden 1.34: 2025.7.0 to 2026.1.0 log in, 2026.3.0 and every
+# later release tried (2026.4.1, 2026.5.0, 2026.9.0) do not. No upper bound: every newer release needs the state.
+KNOWN_BAD_BW = ((2026, 3, 0), None)  # [from, to); None: no release after it is known to work
+BW_PIN = "2025.7.0"
 
 
 def check_bw_version(settings: Settings) -> str | None:
@@ -38,9 +41,10 @@ def check_bw_version(settings: Settings) -> str | None:
         raise AxeError(f"T18: cannot read the bw version from {out!r}", f"check `{exe} --version`")
     version = tuple(int(x) for x in match.groups())
     low, high = KNOWN_BAD_BW
-    if low <= version < high:
+    if low <= version and (high is None or version < high):
+        upto = f"to before {'.'.join(map(str, high))}" if high else "and later"
         raise AxeError(f"T18: bw {out} is in the range known to crash against the vault server "
-                       f"({'.'.join(map(str, low))} to before {'.'.join(map(str, high))})",
+                       f"({'.'.join(map(str, low))} {upto}: it needs account keys Vaultwarden 1.34 does not send)",
                        f"install the pinned CLI: npm install -g @bitwarden/cli@{BW_PIN}")
     return out
 

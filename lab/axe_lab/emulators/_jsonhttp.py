@@ -12,6 +12,17 @@ class JSONHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     content_type = "application/json"
 
+    def end_headers(self):
+        # A request that asked to close gets a response that says so: the real Bitwarden CLI sends
+        # `Connection: close` yet keeps the socket in its keep-alive pool unless the answer says close,
+        # then reuses the socket this server closed ("socket hang up", which kills `bw serve`).
+        if self.close_connection and "connection" not in self._headers_sent():
+            self.send_header("Connection", "close")
+        super().end_headers()
+
+    def _headers_sent(self):
+        return b"".join(getattr(self, "_headers_buffer", [])).decode("latin-1").lower()
+
     def log_message(self, fmt, *args):  # quiet: the product's own output is what matters
         pass
 

@@ -123,6 +123,19 @@ def ssh(args) -> int:
 
 
 @_guard
+def bw(args) -> int:
+    """`axe lab bw -- ARGS`: the lab operator's real Bitwarden CLI (its state, the lab's CA), with its stdio."""
+    import subprocess
+    from axe_lab import services
+    lab = _lab()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    exe = services.bin_dir(lab) / (f"bw-{args.version}" if args.version else "bw")
+    if not exe.exists():
+        raise AxeError(f"the lab has no {exe.name}", "run `axe lab up` (it installs the Bitwarden CLI)")
+    return subprocess.call([str(exe), *command])
+
+
+@_guard
 def images(args) -> int:
     from axe_lab import images as img
     tag = img.ensure_host_image(log=lambda m: report.err.print(f"[dim]lab: {m}[/dim]"))
@@ -162,6 +175,11 @@ def register(sub) -> None:
     p.add_argument("--relayed", dest="relayed", action="store_true", default=None)
     p.add_argument("--direct", dest="relayed", action="store_false")
     p.set_defaults(func=tailnet)
+    p = cmds.add_parser("bw", help="run the lab operator's real Bitwarden CLI (logged in to the lab's vault server)")
+    p.add_argument("--cli-version", dest="version", metavar="X.Y.Z",
+                   help="one of the installed CLI versions (default: the pinned one, as AXE_BW)")
+    p.add_argument("command", nargs="*", help="-- ARGS (for example: axe lab bw -- --version)")
+    p.set_defaults(func=bw)
     p = cmds.add_parser("ssh", help="run a command on a lab host as the operator would over SSH")
     p.add_argument("host", help="customer id or host name (acme or acme-macmini)")
     p.add_argument("command", nargs="*", help="-- COMMAND [ARGS...]")

@@ -1,0 +1,533 @@
+#!/usr/bin/env python3
+"""The lab's vault server: the Bitwarden server protocol that Vaultwarden implements, as far as the
+real Bitwarden CLI (`bw login`, `bw unlock`, `bw sync`, `bw serve`) uses it, over HTTPS.
+
+Like a Bitwarden server it never sees a plaintext or a key it could use: accounts, their keys and
+organizations are made by the lab's tooling (axe_lab/bw_account.py) with Bitwarden's real key
+derivation and encryption; the CLI encrypts every item and collection name before sending it, and
+this server stores and returns those EncStrings as given. The master password reaches it only as
+the client's hash; a wrong one fails login here and fails unlock in the CLI (the user key does not
+decrypt), as against Vaultwarden.
+
+Routes (identity under /identity, the API under /api; written from the public protocol and what the
+CLI was seen to send):
+  POST identity/accounts/prelogin[/password]   KDF settings for an email
+  POST identity/connect/token                  grant_type password, client_credentials (API key), refresh_token
+  GET  api/config, api/accounts/revision-date, api/accounts/profile, api/sync
+  POST api/accounts/key-management/user-key-id, api/accounts/verify-password
+  POST api/ciphers, api/ciphers/create (organization items, with collection ids)
+  GET|PUT|DELETE api/ciphers/{id}; PUT api/ciphers/{id}/delete|restore; PUT|POST api/ciphers/{id}/collections
+  GET|POST api/organizations/{org}/collections[/details]; GET api/collections
+Anything else is logged (--log) and answered 404, so a route a new CLI needs shows up in the log.
+
+Lab knobs (never used by the product), with --lab-knobs: POST /_lab/server {"accountKeys": false}
+answers as Vaultwarden 1.34 did, without the account's cryptographic state (trap T18).
+Standard library only: it runs in the lab's containers.
+"""
+import argparse
+import base64
+import datetime
+import json
+import os
+import secrets
+import ssl
+import sys
+import threading
+import time
+import uuid
+from http.server import ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _jsonhttp import JSONHandler  # noqa: E402
+
+LOCK = threading.Lock()
+ACCESS_SECONDS = 3600
+ARGS = None
+# Everything the server keeps, saved after each change: accounts and organizations as the lab's tooling
+# made them, then what clients sent (ciphers, collections) and the tokens it issued.
+STATE = {"accounts": {}, "organizations": {}, "ciphers": {}, "refreshTokens": {}, "accessTokens": {},
+         "revision": {}, "server": {"accountKeys": True}}
+SERVER_VERSION = "2025.6.0"  # the Bitwarden server API version Vaultwarden 1.34+ reports
+
+
+def stamp():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_date(text):
+    return datetime.datetime.strptime(text.rstrip("Z")[:26].ljust(26, "0") if "." in text else text.rstrip("Z") + ".000000",
+                                      "%Y-%m-%dT%H:%M:%S.%f")
+
+
+def save():
+    tmp = ARGS.state + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(STATE, fh)
+    os.replace(tmp, ARGS.state)
+
+
+def log(line):
+    if ARGS.log:
+        with open(ARGS.log, "a") as fh:
+            fh.write(line + "\n")
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+class Fail(Exception):
+    def __init__(self, status, payload):
+        super().__init__(status)
+        self.status = status
+        self.payload = payload
+
+
+def error(status, message):
+    return Fail(status, {"message": message, "validationErrors": None, "exceptionMessage": None,
+                         "exceptionStackTrace": None, "innerExceptionMessage": None, "object": "error"})
+
+
+def grant_error(description, message):
+    return Fail(400, {"error": "invalid_grant", "error_description": description,
+                      "ErrorModel": {"Message": message, "Object": "error"}})
+
+
+# ---- views ---------------------------------------------------------------------------------------
+def kdf_settings(account):
+    return {"KdfType": account["kdf"], "Iterations": account["kdfIterations"], "Memory": None, "Parallelism": None}
+
+
+def account_keys(account):
+    """The account's cryptographic state, as servers after Vaultwarden 1.34 send it (CLI 2026.3.0 and later require it)."""
+    if not STATE["server"].get("accountKeys", True):
+        return None
+    return {"publicKeyEncryptionKeyPair": {"wrappedPrivateKey": account["privateKey"], "publicKey": account["publicKey"],
+                                           "signedPublicKey": None, "object": "publicKeyEncryptionKeyPair"},
+            "signatureKeyPair": None, "securityState": None, "object": "privateKeys"}
+
+
+def organizations_of(account):
+    out = []
+    for org in STATE["organizations"].values():
+        member = org["members"].get(account["id"])
+        if not member:
+            continue
+        out.append({
+            "id": org["id"], "name": org["name"], "key": member["key"], "type": member["type"],
+            "status": member["status"], "enabled": True, "object": "profileOrganization",
+            "usePolicies": True, "useGroups": True, "useDirectory": False, "useEvents": False, "useTotp": True,
+            "use2fa": True, "useApi": True, "useSso": False, "useKeyConnector": False, "useScim": False,
+            "useCustomPermissions": False, "useResetPassword": False, "useSecretsManager": False,
+            "usePasswordManager": True, "useActivateAutofillPolicy": False, "selfHost": True,
+            "usersGetPremium": True, "seats": None, "maxCollections": None, "maxStorageGb": 1,
+            "ssoBound": False, "identifier": None, "permissions": {}, "resetPasswordEnrolled": False,
+            "userId": account["id"], "hasPublicAndPrivateKeys": True, "providerId": None, "providerName": None,
+            "providerType": None, "familySponsorshipFriendlyName": None, "familySponsorshipAvailable": False,
+            "planProductType": 3, "productTierType": 3, "keyConnectorEnabled": False, "keyConnectorUrl": None,
+            "familySponsorshipLastSyncDate": None, "familySponsorshipValidUntil": None,
+            "familySponsorshipToDelete": None, "accessSecretsManager": False,
+            "limitCollectionCreation": False, "limitCollectionDeletion": False, "limitItemDeletion": False,
+            "allowAdminAccessToAllCollectionItems": True, "userIsManagedByOrganization": False,
+            "userIsClaimedByOrganization": False, "isMember": True, "isProviderUser": False,
+            "organizationUserId": account["id"], "useRiskInsights": False, "useAdminSponsoredFamilies": False,
+        })
+    return out
+
+
+def profile(account):
+    return {
+        "id": account["id"], "name": account["name"], "email": account["email"], "emailVerified": True,
+        "premium": True, "premiumFromOrganization": False, "culture": "en-US", "twoFactorEnabled": False,
+        "key": account["key"], "privateKey": account["privateKey"], "accountKeys": account_keys(account),
+        "securityStamp": account["securityStamp"], "forcePasswordReset": False, "usesKeyConnector": False,
+        "avatarColor": None, "creationDate": "2026-01-01T00:00:00.000000Z", "verifyDevices": False,
+        "organizations": organizations_of(account), "providers": [], "providerOrganizations": [],
+        "object": "profile",
+    }
+
+
+def org_ids(account):
+    return {o["id"] for o in STATE["organizations"].values() if account["id"] in o["members"]}
+
+
+def collections_of(account, org_id=None):
+    out = []
+    for org in STATE["organizations"].values():
+        if account["id"] not in org["members"] or (org_id and org["id"] != org_id):
+            continue
+        for col in org["collections"]:
+            out.append(dict(col, readOnly=False, hidePasswords=False, manage=True, object="collectionDetails"))
+    return out
+
+
+def cipher_view(cipher):
+    return dict(cipher, edit=True, viewPassword=True, organizationUseTotp=True, permissions={"delete": True, "restore": True},
+                object="cipherDetails")
+
+
+def visible_ciphers(account):
+    orgs = org_ids(account)
+    return [c for c in STATE["ciphers"].values()
+            if (c.get("organizationId") in orgs) or (not c.get("organizationId") and c["userId"] == account["id"])]
+
+
+def user_decryption(account):
+    return {"hasMasterPassword": True, "object": "userDecryptionOptions",
+            "masterPasswordUnlock": {"kdf": kdf_settings(account), "masterKeyEncryptedUserKey": account["key"],
+                                     "salt": account["email"]}}
+
+
+# ---- tokens --------------------------------------------------------------------------------------
+def issue(account, client_id, scope, refresh=None):
+    now = int(time.time())
+    claims = {"nbf": now, "exp": now + ACCESS_SECONDS, "iss": "https://vault.lab.invalid/identity",
+              "sub": account["id"], "premium": True, "name": account["name"], "email": account["email"],
+              "email_verified": True, "sstamp": account["securityStamp"], "device": str(uuid.uuid4()),
+              "scope": scope.split(), "amr": ["Application"], "client_id": client_id}
+    access = b64url({"alg": "RS256", "typ": "JWT"}) + "." + b64url(claims) + "." + \
+        base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    STATE["accessTokens"][access] = {"account": account["id"], "exp": claims["exp"]}
+    # Expired access tokens are forgotten, so the state file does not grow with every login.
+    STATE["accessTokens"] = {k: v for k, v in STATE["accessTokens"].items() if v["exp"] > now}
+    refresh = refresh or secrets.token_urlsafe(48)
+    STATE["refreshTokens"][refresh] = account["id"]
+    save()
+    return access, refresh
+
+
+def account_by_email(email):
+    for account in STATE["accounts"].values():
+        if account["email"] == (email or "").strip().lower():
+            return account
+    return None
+
+
+def token_answer(account, client_id, scope, refresh=None, with_keys=True):
+    access, refresh = issue(account, client_id, scope, refresh)
+    answer = {"access_token": access, "expires_in": ACCESS_SECONDS, "token_type": "Bearer",
+              "refresh_token": refresh, "scope": scope}
+    if with_keys:
+        answer.update({
+            "Key": account["key"], "PrivateKey": account["privateKey"], "Kdf": account["kdf"],
+            "KdfIterations": account["kdfIterations"], "KdfMemory": None, "KdfParallelism": None,
+            "ResetMasterPassword": False, "ForcePasswordReset": False, "MasterPasswordPolicy": {"Object": "masterPasswordPolicy"},
+            "UserDecryptionOptions": user_decryption(account), "unofficialServer": True,
+        })
+        keys = account_keys(account)
+        if keys:
+            answer["AccountKeys"] = keys
+    return answer
+
+
+# ---- the handler ---------------------------------------------------------------------------------
+class Handler(JSONHandler):
+    def _handle(self, method):
+        # Read the whole body first, whatever the route: a body left unread on a kept-alive connection
+        # would be taken for the start of the next request.
+        length = int(self.headers.get("Content-Length") or 0)
+        self._raw = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        status = 200
+        try:
+            with LOCK:
+                payload = self.route(method, url.path.rstrip("/"), query)
+            if payload is None:
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            else:
+                self._send(200, payload)
+        except Fail as exc:
+            status = exc.status
+            self._send(exc.status, exc.payload)
+        log("%s %s %d" % (method, url.path, status))
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def do_PUT(self):
+        self._handle("PUT")
+
+    def do_DELETE(self):
+        self._handle("DELETE")
+
+    def send_error(self, code, message=None, explain=None):
+        log("%s %s %d (%s)" % (self.command, self.path, code, message))
+        super().send_error(code, message, explain)
+
+    def do_PATCH(self):
+        self._handle("PATCH")
+
+    def do_HEAD(self):
+        self._handle("HEAD")
+
+    def _body(self):
+        raw = self._raw
+        if (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
+            return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            raise error(400, "The request body is not JSON.")
+
+    def _account(self):
+        auth = self.headers.get("Authorization") or ""
+        token = STATE["accessTokens"].get(auth[7:]) if auth.startswith("Bearer ") else None
+        if token is None or token["exp"] < time.time():
+            raise Fail(401, {"message": "Unauthorized", "object": "error"})
+        return STATE["accounts"][token["account"]]
+
+    # routes -----------------------------------------------------------------------------------------
+    def route(self, method, path, query):
+        if path.startswith("/_lab/") and ARGS.lab_knobs:
+            return self.lab(method, path)
+        if path.startswith("/identity"):
+            return self.identity(method, path[len("/identity"):])
+        if path.startswith("/api"):
+            return self.api(method, path[len("/api"):], query)
+        if (method, path) == ("GET", "/alive"):
+            return stamp()
+        raise error(404, "Not found.")
+
+    def identity(self, method, path):
+        if method == "POST" and path in ("/accounts/prelogin", "/accounts/prelogin/password"):
+            account = account_by_email(self._body().get("email"))
+            # An unknown email gets the defaults, so prelogin does not tell who has an account.
+            kdf = kdf_settings(account) if account else {"KdfType": 0, "Iterations": 600000, "Memory": None, "Parallelism": None}
+            return {"kdf": kdf["KdfType"], "kdfIterations": kdf["Iterations"], "kdfMemory": None,
+                    "kdfParallelism": None, "KdfSettings": kdf, "Salt": account["email"] if account else None}
+        if (method, path) == ("POST", "/connect/token"):
+            return self.token(self._body())
+        raise error(404, "Not found.")
+
+    def token(self, form):
+        grant = form.get("grant_type")
+        if grant == "password":
+            account = account_by_email(form.get("username"))
+            if account is None or not secrets.compare_digest(account["passwordHash"], form.get("password") or ""):
+                raise grant_error("invalid_username_or_password", "Username or password is incorrect. Try again.")
+            return token_answer(account, form.get("client_id") or "cli", form.get("scope") or "api offline_access")
+        if grant == "client_credentials":
+            client_id = form.get("client_id") or ""
+            account = next((a for a in STATE["accounts"].values() if a["apiKey"]["clientId"] == client_id), None)
+            if account is None or not secrets.compare_digest(account["apiKey"]["clientSecret"], form.get("client_secret") or ""):
+                raise Fail(400, {"error": "invalid_client", "error_description": "invalid_client",
+                                 "ErrorModel": {"Message": "Invalid client credentials.", "Object": "error"}})
+            return token_answer(account, client_id, form.get("scope") or "api")
+        if grant == "refresh_token":
+            user = STATE["refreshTokens"].get(form.get("refresh_token") or "")
+            if user is None or user not in STATE["accounts"]:
+                raise Fail(400, {"error": "invalid_grant", "error_description": "invalid_grant"})
+            return token_answer(STATE["accounts"][user], form.get("client_id") or "cli", "api offline_access",
+                                refresh=form["refresh_token"], with_keys=False)
+        raise Fail(400, {"error": "unsupported_grant_type"})
+
+    def api(self, method, path, query):
+        if (method, path) == ("GET", "/config"):
+            return {"version": SERVER_VERSION, "gitHash": "axelab", "server": {"name": "axelab", "url": "https://vault.lab.invalid"},
+                    "environment": {"vault": "", "api": "", "identity": "", "notifications": "", "sso": ""},
+                    "featureStates": {}, "push": {"pushTechnology": 0}, "settings": {"disableUserRegistration": True},
+                    "object": "config"}
+        account = self._account()
+        if (method, path) == ("GET", "/accounts/revision-date"):
+            return STATE["revision"].get(account["id"], 0)
+        if (method, path) == ("GET", "/accounts/profile"):
+            return profile(account)
+        if (method, path) == ("POST", "/accounts/key-management/user-key-id"):
+            return None
+        if (method, path) == ("POST", "/accounts/verify-password"):
+            # A CLI logged in with the API key has no local hash to check an unlock against: it asks here.
+            if not secrets.compare_digest(account["passwordHash"], self._body().get("masterPasswordHash") or ""):
+                raise error(400, "Invalid password.")
+            return {"object": "masterPasswordPolicy"}
+        if (method, path) == ("GET", "/sync"):
+            return {"profile": profile(account), "folders": [], "collections": collections_of(account),
+                    "ciphers": [cipher_view(c) for c in visible_ciphers(account)], "policies": [], "sends": [],
+                    "domains": None, "userDecryption": {"masterPasswordUnlock": user_decryption(account)["masterPasswordUnlock"]},
+                    "object": "sync"}
+        if path == "/collections" and method == "GET":
+            return {"data": collections_of(account), "continuationToken": None, "object": "list"}
+        if path.startswith("/organizations/"):
+            return self.organization(method, path.split("/")[2:], account)
+        if path == "/ciphers" and method == "POST":
+            return self.create_cipher(account, self._body(), None)
+        if path == "/ciphers/create" and method == "POST":
+            body = self._body()
+            return self.create_cipher(account, body.get("cipher") or {}, body.get("collectionIds") or [])
+        if path.startswith("/ciphers/"):
+            return self.cipher(method, path.split("/")[2:], account)
+        raise error(404, "Not found.")
+
+    def organization(self, method, parts, account):
+        org = STATE["organizations"].get(parts[0])
+        if org is None or account["id"] not in org["members"]:
+            raise error(404, "Organization not found.")
+        if parts[1:] in (["collections"], ["collections", "details"]):
+            if method == "GET":
+                data = collections_of(account, org["id"])
+                if parts[1:] == ["collections"]:
+                    data = [dict(c, object="collection") for c in data]
+                return {"data": data, "continuationToken": None, "object": "list"}
+            if method == "POST" and parts[1:] == ["collections"]:
+                body = self._body()
+                if not body.get("name"):
+                    raise error(400, "The Name field is required.")
+                col = {"id": str(uuid.uuid4()), "organizationId": org["id"], "name": body["name"],
+                       "externalId": body.get("externalId")}
+                org["collections"].append(col)
+                self._touch(org["id"])
+                return dict(col, groups=body.get("groups") or [], users=body.get("users") or [], object="collectionAccessDetails")
+        raise error(404, "Not found.")
+
+    def _touch(self, org_id=None, user_id=None):
+        """A change: the revision date of every account that sees it moves (what `bw sync` checks)."""
+        now_ms = int(time.time() * 1000)
+        for account in STATE["accounts"].values():
+            if (org_id and account["id"] in STATE["organizations"][org_id]["members"]) or account["id"] == user_id:
+                STATE["revision"][account["id"]] = now_ms
+        save()
+
+    def _check_collections(self, account, org_id, collection_ids):
+        org = STATE["organizations"].get(org_id)
+        if org is None or account["id"] not in org["members"]:
+            raise error(400, "Organization not found.")
+        if not collection_ids:
+            raise error(400, "You must select at least one collection.")
+        known = {c["id"] for c in org["collections"]}
+        if set(collection_ids) - known:
+            raise error(400, "Collection not found.")
+
+    def create_cipher(self, account, body, collection_ids):
+        org_id = body.get("organizationId")
+        if org_id:
+            self._check_collections(account, org_id, collection_ids)
+        elif collection_ids:
+            raise error(400, "A personal item cannot be in a collection.")
+        if not body.get("name"):
+            raise error(400, "The Name field is required.")
+        now = stamp()
+        cipher = dict(self._fields(body), id=str(uuid.uuid4()), organizationId=org_id,
+                      userId=None if org_id else account["id"], collectionIds=list(collection_ids or []),
+                      creationDate=now, revisionDate=now, deletedDate=None, archivedDate=None)
+        STATE["ciphers"][cipher["id"]] = cipher
+        self._touch(org_id, account["id"])
+        return cipher_view(cipher)
+
+    @staticmethod
+    def _fields(body):
+        keep = ("type", "name", "notes", "login", "card", "identity", "secureNote", "sshKey", "fields",
+                "passwordHistory", "favorite", "reprompt", "key", "folderId")
+        out = {k: body.get(k) for k in keep}
+        out["favorite"] = bool(out["favorite"])
+        out["reprompt"] = out["reprompt"] or 0
+        out["data"] = None
+        out["attachments"] = None  # what a server answers for an item without attachments (the CLI sends {})
+        return out
+
+    def cipher(self, method, parts, account):
+        cipher = STATE["ciphers"].get(parts[0])
+        if cipher is None or cipher not in visible_ciphers(account):
+            raise error(404, "Cipher doesn't exist")
+        action = parts[1] if len(parts) > 1 else ""
+        if method == "GET" and action in ("", "details", "full-details"):
+            return cipher_view(cipher)
+        if method in ("PUT", "POST") and action == "":
+            body = self._body()
+            known = body.get("lastKnownRevisionDate")
+            # As Bitwarden's server: the client's copy is stale when its date is over a second older.
+            if known and parse_date(cipher["revisionDate"]) - parse_date(known) > datetime.timedelta(seconds=1):
+                raise error(400, "The client copy of this cipher is out of date. Resync the client and try again.")
+            cipher.update(self._fields(body), revisionDate=stamp())
+            self._touch(cipher.get("organizationId"), account["id"])
+            return cipher_view(cipher)
+        if method in ("PUT", "POST") and action in ("collections", "collections_v2", "collections-admin"):
+            ids = self._body().get("collectionIds") or []
+            self._check_collections(account, cipher["organizationId"], ids)
+            cipher.update(collectionIds=ids, revisionDate=stamp())
+            self._touch(cipher.get("organizationId"), account["id"])
+            return cipher_view(cipher) if action != "collections_v2" else {"cipher": cipher_view(cipher), "unavailable": False,
+                                                                           "object": "optionalCipherDetails"}
+        if method == "PUT" and action in ("delete", "delete-admin"):
+            cipher.update(deletedDate=stamp(), revisionDate=stamp())
+            self._touch(cipher.get("organizationId"), account["id"])
+            return None
+        if method == "PUT" and action in ("restore", "restore-admin"):
+            cipher.update(deletedDate=None, revisionDate=stamp())
+            self._touch(cipher.get("organizationId"), account["id"])
+            return cipher_view(cipher)
+        if method in ("DELETE", "POST") and action in ("", "delete", "delete-admin"):
+            del STATE["ciphers"][cipher["id"]]
+            self._touch(cipher.get("organizationId"), account["id"])
+            return None
+        raise error(404, "Not found.")
+
+    # lab knobs (never used by the product) -------------------------------------------------------------
+    def lab(self, method, path):
+        if (method, path) == ("POST", "/_lab/server"):
+            body = self._body()
+            if "accountKeys" in body:
+                STATE["server"]["accountKeys"] = bool(body["accountKeys"])
+            save()
+            return dict(STATE["server"])
+        raise error(404, "Not found.")
+
+
+class TLSServer(ThreadingHTTPServer):
+    """TLS per connection, its handshake in the connection's own thread: a client that is slow to say hello
+    holds up no one else (wrapping the listening socket would handshake in the accepting thread)."""
+    daemon_threads = True
+    context = None
+
+    def finish_request(self, request, client_address):
+        try:
+            request = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log("TLS handshake from %s failed: %s" % (client_address[0], exc))
+            return
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address):
+        import traceback
+        log("error serving %s: %s" % (client_address[0], traceback.format_exc().strip().splitlines()[-1]))
+
+
+def load(args):
+    """The server's state, and the accounts and organizations the lab's tooling made (--accounts)."""
+    if os.path.exists(args.state):
+        with open(args.state) as fh:
+            STATE.update(json.load(fh))
+    with open(args.accounts) as fh:
+        made = json.load(fh)
+    for account in made["accounts"]:
+        STATE["accounts"].setdefault(account["id"], account)
+    for org in made["organizations"]:
+        STATE["organizations"].setdefault(org["id"], org)
+    save()
+
+
+def main(argv=None):
+    global ARGS
+    p = argparse.ArgumentParser(description="Bitwarden-protocol server for the lab (HTTPS)")
+    p.add_argument("--port", type=int, default=8443)
+    p.add_argument("--state", required=True)
+    p.add_argument("--accounts", required=True, help="accounts and organizations made by the lab's tooling")
+    p.add_argument("--cert", required=True)
+    p.add_argument("--key", required=True)
+    p.add_argument("--log", help="append each request's method, path and status here")
+    p.add_argument("--lab-knobs", action="store_true")
+    ARGS = p.parse_args(argv)
+    load(ARGS)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(ARGS.cert, ARGS.key)
+    TLSServer.context = context
+    TLSServer(("0.0.0.0", ARGS.port), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
