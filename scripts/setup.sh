@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make this machine ready for axe and its lab; fast when it already is.
-#   - Debian packages the lab needs (debootstrap, ssh, git; Docker Engine from docker.io when no
-#     engine answers), installed only when missing;
+#   - Debian packages the lab needs (debootstrap, ssh, git, Node.js and npm for the real Bitwarden CLI;
+#     Docker Engine from docker.io when no engine answers), installed only when missing;
 #   - a Docker engine that answers (dockerd started here when none runs);
 #   - the virtualenv .venv with axe and the pinned stack, reinstalled only when the pins change;
 #   - .collections/, so playbooks in this checkout find the collection as axelabs.onboard.
@@ -17,6 +17,8 @@ command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)
 command -v git >/dev/null || need_pkgs+=(git)
 command -v ip >/dev/null || need_pkgs+=(iproute2)
+command -v node >/dev/null || need_pkgs+=(nodejs)
+command -v npm >/dev/null || need_pkgs+=(npm)
 if ! command -v dockerd >/dev/null && ! docker info >/dev/null 2>&1; then need_pkgs+=(docker.io); fi
 if ! command -v python3.11 >/dev/null; then need_pkgs+=(python3.11 python3.11-venv); fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then

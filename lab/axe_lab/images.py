@@ -99,21 +99,38 @@ def context_hash(context: Path, extra: list[Path]) -> str:
         digest.update(path.read_bytes())
     for path in extra:
         digest.update(path.name.encode())
-        digest.update(str(path.stat().st_size).encode())
+        # A binary (the compose plugin, node) by its size; a source file copied into the context by its content.
+        size = path.stat().st_size
+        digest.update(path.read_bytes() if size < 2_000_000 else str(size).encode())
     return digest.hexdigest()[:12]
 
 
+def node_binary() -> Path:
+    """The machine's node, copied into the host image for the real Bitwarden CLI (the same Debian release)."""
+    found = shutil.which("node")
+    if not found:
+        raise LabError("the lab's Bitwarden CLI needs Node.js 20: run scripts/setup.sh as root (it installs nodejs)")
+    return Path(found).resolve()
+
+
 def host_image_tag() -> str:
-    return f"{HOST_IMAGE_REPO}:{context_hash(HERE / 'macmini', [compose_binary()])}"
+    from .operator_bw import PINNED, PINS
+    extra = [compose_binary(), node_binary(), PINS / PINNED / "package-lock.json"]
+    return f"{HOST_IMAGE_REPO}:{context_hash(HERE / 'macmini', extra)}"
 
 
 def runtime_image_tag() -> str:
     return f"{RUNTIME_IMAGE_REPO}:{context_hash(HERE / 'runtime', [])}"
 
 
+# The Bitwarden server protocol the stand-in serves is the lab vault server's own code, copied into its context.
+PROTOCOL_FILES = [HERE.parent / "emulators" / "bitwarden_server.py", HERE.parent / "emulators" / "_jsonhttp.py"]
+
+
 def vaultwarden_image_tag() -> str:
     # FROM runtime: a new runtime gives a new tag too.
-    return f"{VAULTWARDEN_IMAGE_REPO}:{context_hash(HERE / 'vaultwarden', sorted((HERE / 'runtime').glob('*')))}"
+    extra = sorted((HERE / 'runtime').glob('*')) + PROTOCOL_FILES
+    return f"{VAULTWARDEN_IMAGE_REPO}:{context_hash(HERE / 'vaultwarden', extra)}"
 
 
 def _build(tag: str, context: Path, what: str, log, base: str = BASE_IMAGE) -> None:
@@ -140,7 +157,11 @@ def _ensure_host_image(log) -> str:
         ctx = Path(tmp) / "macmini"
         shutil.copytree(HERE / "macmini", ctx)
         shutil.copy2(compose_binary(), ctx / "docker-compose")
-        _build(tag, ctx, "Debian packages for sshd, docker, git", log)
+        from . import operator_bw, tls
+        shutil.copy2(node_binary(), ctx / "node")
+        shutil.copytree(operator_bw.install(operator_bw.PINNED, log).parents[3], ctx / "bw-cli", symlinks=True)
+        tls.ensure(ctx / "lab-tls", ["localhost"])
+        _build(tag, ctx, "Debian packages for sshd, docker, git; the real Bitwarden CLI", log)
     return tag
 
 
@@ -156,7 +177,12 @@ def ensure_vaultwarden_image(log=print) -> str:
     runtime = ensure_runtime_image(log)
     tag = vaultwarden_image_tag()
     if not image_id(tag):
-        _build(tag, HERE / "vaultwarden", "the customer Vaultwarden's stand-in", log, base=runtime)
+        with tempfile.TemporaryDirectory(prefix="axelab-ctx-") as tmp:
+            ctx = Path(tmp) / "vaultwarden"
+            shutil.copytree(HERE / "vaultwarden", ctx)
+            for path in PROTOCOL_FILES:
+                shutil.copy2(path, ctx / path.name)
+            _build(tag, ctx, "the customer Vaultwarden's stand-in", log, base=runtime)
     return tag
 
 

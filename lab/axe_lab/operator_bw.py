@@ -248,7 +248,13 @@ def ensure_serve(lab: Lab, bin_dir: Path, server: str) -> str:
         session = log_in(lab, bw, server)
         atomic_write(session_file(lab), session, mode=0o600)
     files = _serve_files(lab)
-    proc, url = start_serve(bw, session, files["log"])
+    try:
+        proc, url = start_serve(bw, session, files["log"])
+    except LabError:
+        # A session `bw status` called unlocked that bw serve does not unlock with: a new one, once.
+        session = log_in(lab, bw, server)
+        atomic_write(session_file(lab), session, mode=0o600)
+        proc, url = start_serve(bw, session, files["log"])
     atomic_write(files["pid"], str(proc.pid))
     atomic_write(files["port"], url.rsplit(":", 1)[1])
     return url
@@ -266,13 +272,17 @@ def start_serve(bw: Path, session: str, log_path: Path, appdir: Path | None = No
         proc = subprocess.Popen([str(bw), "serve", "--hostname", "127.0.0.1", "--port", str(port)], env=env,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    seen = {}
+
+    def ready():
+        seen.update(serve_status(url) or {"status": "not answering"})
+        return seen.get("status") == "unlocked" or proc.poll() is not None
     try:
-        shell.wait_until(f"bw serve ({bw.name}) at {url}",
-                         lambda: serve_status(url).get("status") == "unlocked" or proc.poll() is not None,
-                         timeout=60, interval=0.2)
-    except LabError:
-        proc.kill()
-        raise
+        shell.wait_until(f"bw serve ({bw.name}) at {url}", ready, timeout=45, interval=0.2)
+    except LabError as exc:
+        stop(proc)
+        tail = log_path.read_text(errors="replace")[-600:] if log_path.exists() else ""
+        raise LabError(f"{exc}: it answered {seen.get('status')!r}; its log ends: {tail}") from exc
     if proc.poll() is not None:
         raise LabError(f"bw serve exited ({proc.returncode}): see {log_path}")
     return proc, url

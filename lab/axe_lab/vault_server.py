@@ -115,3 +115,19 @@ def remove_retired(lab: Lab, run) -> None:
     if run(["docker", "inspect", f"{lab.name}-bw"], check=False).returncode == 0:
         run(["docker", "rm", "--force", f"{lab.name}-bw"])
     os.makedirs(data_dir(lab), exist_ok=True)
+
+
+def add_customer_account(lab: Lab, host: str, email: str, master_password: str, port: int = 18082,
+                         path: str = "/vault") -> list[str]:
+    """An account on a customer's Vaultwarden (the lab's stand-in on `host`), as customer IT makes theirs by
+    signing up in the web vault: made here with Bitwarden's key derivation, handed to the stand-in's lab-only
+    route over the operator's SSH (the JSON on stdin). Returns the emails the stand-in now holds."""
+    import shlex
+
+    from . import commands, shell
+    record, _user_key = bw_account.new_account(email, master_password, name=email.split("@")[0])
+    made = {"accounts": [record], "organizations": []}
+    post = shlex.join(["curl", "-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-",
+                       f"http://127.0.0.1:{port}{path}/lab/accounts"])
+    proc = shell.run(commands.ssh(lab, host, post), input_bytes=json.dumps(made).encode())
+    return json.loads(proc.stdout)["accounts"]

@@ -68,7 +68,12 @@ class BwServeBackend(object):
     A read that follows its own write also waits, bounded, until the listing shows that write: the real
     CLI 2026.x answers POST /sync before its item list has caught up (measured: a new item missing from the
     list for up to 0.3 s after "Syncing complete."), so a secret written and then read at once would not be
-    found. The pinned CLI (2025.7.0) was not seen to lag; there the first listing agrees and nothing waits."""
+    found. The pinned CLI (2025.7.0) was not seen to lag; there the first listing agrees and nothing waits.
+
+    And a secret the listing lacks is looked for once more, after a forced sync, before the client says it
+    is missing: the real CLI can skip a sync it judges unneeded and clears its decrypted cache while another
+    of its tasks may fill it again from the state it is about to replace, so another client's write a moment
+    ago can be missed (seen once in the suite, with 2025.7.0). Once per run: the next miss is believed."""
 
     name = "bw_serve"
 
@@ -82,6 +87,7 @@ class BwServeBackend(object):
         self._org_id = None
         self._collections = {}
         self._expected = {}  # item name -> the value this client wrote, or None for one it deleted
+        self._forced = False  # whether this client has made its one forced sync
 
     # transport --------------------------------------------------------------------------
     def _call(self, method, path, body=None, query=None):
@@ -199,9 +205,19 @@ class BwServeBackend(object):
                 return False
         return True
 
+    def _confirm_missing(self):
+        """Whether a name the listing lacks should be looked for again: once per run, after a forced sync."""
+        if self._forced:
+            return False
+        self._call("POST", "/sync", query={"force": "true"})
+        self._forced = True
+        return True
+
     def _find(self, customer, service, env):
         name = item_name(customer, service, env)
         items = [i for i in self._items(name) if i.get("name") == name]
+        if not items and self._confirm_missing():
+            items = [i for i in self._items(name) if i.get("name") == name]
         if len(items) > 1:
             raise VaultError("the vault holds %d items named %s" % (len(items), name),
                              next_step="delete the duplicates in the vault, keeping the right one")
@@ -222,6 +238,10 @@ class BwServeBackend(object):
         by_name = {}
         for item in self._items(prefix):
             by_name.setdefault(item.get("name") or "", []).append(item)
+        if any(name not in by_name for name in names) and self._confirm_missing():
+            by_name = {}
+            for item in self._items(prefix):
+                by_name.setdefault(item.get("name") or "", []).append(item)
         out = []
         for name in names:
             items = by_name.get(name) or []

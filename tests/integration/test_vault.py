@@ -197,8 +197,18 @@ def verify(dday, ready, message=None, *extra):
 
 
 def test_the_customer_side_vault_session(dday, lab):
+    """With the real Bitwarden CLI on the Mac mini (the runbook's pin, as Homebrew lays it out), logging in to
+    the customer's Vaultwarden stand-in, which serves the Bitwarden protocol under /vault; TLS in front of it
+    as the edge gives it (the real CLI speaks HTTPS only)."""
+    from axe_lab import vault_server
     email = f"ai@{CUSTOMER}.co.kr"
-    url = "http://127.0.0.1:18082/vault"  # the customer's Vaultwarden as the Mac mini itself reaches it
+    url = "https://127.0.0.1:18443/vault"  # the customer's Vaultwarden as the Mac mini itself reaches it
+    # The real CLI where Homebrew puts it: the pin, and the whole CLI (its REST server too), run by node.
+    assert dday.host.ssh("/opt/homebrew/bin/bw --version").stdout.strip() == "2025.7.0"
+    assert "Start a RESTful API webserver." in dday.host.ssh("/opt/homebrew/bin/bw --help").stdout
+    assert dday.host.ssh("/opt/homebrew/opt/node/bin/node --version").stdout.startswith("v20.")
+    # Customer IT signed up in the web vault; the lab's tooling makes the account the same way.
+    assert email in vault_server.add_customer_account(lab.lab, dday.host.host, email, "correct horse battery")
     run, plan = dday.axe_json("vault", "session", CUSTOMER, "--url", url)
     assert run.returncode == 0 and plan["changed"] >= 1, run.stdout + run.stderr
     assert dday.host.ssh("test -e ~/.axe/bin/bw-bootstrap.sh", check=False).returncode != 0

@@ -22,6 +22,8 @@ class LaggingServe(vault.BwServeBackend):
         if method in ("POST", "PUT", "DELETE") and path.startswith("/object/item"):
             self.before = [dict(i) for i in self.items]
         if path == "/sync":
+            if (query or {}).get("force") == "true":
+                self.lag = 0  # a forced sync replaces the cache
             return None
         if path == "/list/object/organizations":
             return {"data": [{"id": ORG, "name": "AXE Labs"}]}
@@ -49,7 +51,8 @@ def test_a_write_read_back_at_once_waits_for_the_listing_to_show_it(monkeypatch)
     assert serve.put("acme", "frame", "FRAME_X", "v1") == "create"
     serve.lag = 2  # the next two listings are from before the write
     assert serve.get("acme", "frame", "FRAME_X") == "v1"
-    assert serve.calls.count(("GET", "/list/object/items")) == 4  # the put's own read, then 2 stale and 1 that shows it
+    # The put's own read and its forced second look (a new name), then 2 stale listings and 1 that shows it.
+    assert serve.calls.count(("GET", "/list/object/items")) == 5
     serve.lag = 2
     assert serve.put("acme", "frame", "FRAME_X", "v2") == "update"
     serve.lag = 1
@@ -85,3 +88,13 @@ def test_only_writes_the_search_covers_are_waited_for(monkeypatch, search, expec
     serve.lag = 1
     serve._items(search)
     assert serve.calls.count(("GET", "/list/object/items")) - before == expected_calls
+
+
+def test_a_missing_name_is_looked_for_once_more_after_a_forced_sync_once_per_run():
+    """Another client's write a moment ago, which this bw serve's listing does not show yet."""
+    serve = LaggingServe(lag=1)
+    serve.items = [{"id": "x", "name": "axe/acme/frame/FRAME_X", "login": {"password": "theirs"}}]
+    assert serve.get("acme", "frame", "FRAME_X") == "theirs"
+    assert ("POST", "/sync") in serve.calls and serve.calls.count(("GET", "/list/object/items")) == 2
+    assert serve.get("acme", "frame", "FRAME_MISSING") is None  # believed: the forced sync was made
+    assert serve.calls.count(("GET", "/list/object/items")) == 3

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import json
 import os
 import re
 import shutil
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 from . import secret_env
 from .errors import AxeError
@@ -30,12 +32,47 @@ KNOWN_BAD_BW = ((2026, 3, 0), None)  # [from, to); None: no release after it is 
 BW_PIN = "2025.7.0"
 
 
+def _version_cache(settings: Settings) -> Path:
+    return settings.state_dir / "bw-version.json"
+
+
+def _read_version(settings: Settings, exe: str) -> str:
+    """`bw --version`, remembered per executable file: the real CLI takes 0.5 to 2 s to start (node loading
+    its bundle), and every vault-touching command asks. The file is the one the name resolves to (npm's `bw`
+    is a link to the package's bw.js, which an upgrade replaces), known by path, size and mtime."""
+    target = os.path.realpath(exe)
+    try:
+        st = os.stat(target)
+        key = f"{target}:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        key = None
+    try:
+        cached = json.loads(_version_cache(settings).read_text())
+        if key and cached.get("key") == key:
+            return cached["version"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    # stdin from /dev/null: node makes an inherited stdin non-blocking, which breaks the next ansible-playbook
+    # that shares it ("Ansible requires blocking IO on stdin"; seen in the suite).
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30,
+                         stdin=subprocess.DEVNULL).stdout.strip()
+    if key and re.match(r"^\d+\.\d+\.\d+", out):
+        try:
+            settings.state_dir.mkdir(parents=True, exist_ok=True)
+            tmp = _version_cache(settings).with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"key": key, "version": out}))
+            os.replace(tmp, _version_cache(settings))
+        except OSError:
+            pass  # only a cache
+    return out
+
+
 def check_bw_version(settings: Settings) -> str | None:
     """The bw version, or None when no bw is installed; refuses a known-bad one (T18)."""
     exe = shutil.which(settings.bw)
     if not exe:
         return None
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    out = _read_version(settings, exe)
     match = re.match(r"^(\d+)\.(\d+)\.(\d+)", out)
     if not match:
         raise AxeError(f"T18: cannot read the bw version from {out!r}", f"check `{exe} --version`")
@@ -138,8 +175,8 @@ def ensure(settings: Settings) -> tuple[Settings, str]:
     session, source = find_session(settings)
     port = _free_port()
     proc = subprocess.Popen([shutil.which(settings.bw), "serve", "--hostname", "127.0.0.1", "--port", str(port)],
-                            env={**os.environ, "BW_SESSION": session}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            env={**os.environ, "BW_SESSION": session}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     atexit.register(lambda: proc.poll() is None and proc.terminate())
     url = f"http://127.0.0.1:{port}"
     started = dataclasses.replace(settings, vault_url=url)

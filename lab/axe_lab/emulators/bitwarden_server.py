@@ -94,6 +94,13 @@ def grant_error(description, message):
                       "ErrorModel": {"Message": message, "Object": "error"}})
 
 
+def config_answer():
+    return {"version": SERVER_VERSION, "gitHash": "axelab", "server": {"name": "axelab", "url": "https://vault.lab.invalid"},
+            "environment": {"vault": "", "api": "", "identity": "", "notifications": "", "sso": ""},
+            "featureStates": {}, "push": {"pushTechnology": 0}, "settings": {"disableUserRegistration": True},
+            "object": "config"}
+
+
 # ---- views ---------------------------------------------------------------------------------------
 def kdf_settings(account):
     return {"KdfType": account["kdf"], "Iterations": account["kdfIterations"], "Memory": None, "Parallelism": None}
@@ -223,6 +230,8 @@ def token_answer(account, client_id, scope, refresh=None, with_keys=True):
 
 # ---- the handler ---------------------------------------------------------------------------------
 class Handler(JSONHandler):
+    base = ""  # the path the server is mounted at (Vaultwarden mounts under DOMAIN's path, e.g. /vault)
+
     def _handle(self, method):
         # Read the whole body first, whatever the route: a body left unread on a kept-alive connection
         # would be taken for the start of the next request.
@@ -230,10 +239,13 @@ class Handler(JSONHandler):
         self._raw = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        path = url.path.rstrip("/")
         status = 200
         try:
+            if self.base and not (path == self.base or path.startswith(self.base + "/")):
+                raise error(404, "Not found.")
             with LOCK:
-                payload = self.route(method, url.path.rstrip("/"), query)
+                payload = self.route(method, path[len(self.base):], query)
             if payload is None:
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
@@ -330,10 +342,7 @@ class Handler(JSONHandler):
 
     def api(self, method, path, query):
         if (method, path) == ("GET", "/config"):
-            return {"version": SERVER_VERSION, "gitHash": "axelab", "server": {"name": "axelab", "url": "https://vault.lab.invalid"},
-                    "environment": {"vault": "", "api": "", "identity": "", "notifications": "", "sso": ""},
-                    "featureStates": {}, "push": {"pushTechnology": 0}, "settings": {"disableUserRegistration": True},
-                    "object": "config"}
+            return config_answer()
         account = self._account()
         if (method, path) == ("GET", "/accounts/revision-date"):
             return STATE["revision"].get(account["id"], 0)
@@ -497,22 +506,33 @@ class TLSServer(ThreadingHTTPServer):
         log("error serving %s: %s" % (client_address[0], traceback.format_exc().strip().splitlines()[-1]))
 
 
-def load(args):
-    """The server's state, and the accounts and organizations the lab's tooling made (--accounts)."""
-    if os.path.exists(args.state):
-        with open(args.state) as fh:
+def configure(state, accounts=None, log=None, lab_knobs=False):
+    """Where the server keeps its state and logs requests, and the accounts the lab's tooling made (a file
+    of {accounts, organizations}); loads what is there."""
+    global ARGS
+    ARGS = argparse.Namespace(state=state, log=log, lab_knobs=lab_knobs)
+    if os.path.exists(state):
+        with open(state) as fh:
             STATE.update(json.load(fh))
-    with open(args.accounts) as fh:
-        made = json.load(fh)
-    for account in made["accounts"]:
+    if accounts:
+        with open(accounts) as fh:
+            add_accounts(json.load(fh))
+    save()
+
+
+def add_accounts(made):
+    """Accounts and organizations made by the lab's tooling; ones already here are kept as they are. An account
+    made anew for an email the server holds replaces it (as deleting an account and signing up again would)."""
+    for account in made.get("accounts", []):
+        for old in [a for a in STATE["accounts"].values() if a["email"] == account["email"] and a["id"] != account["id"]]:
+            del STATE["accounts"][old["id"]]
         STATE["accounts"].setdefault(account["id"], account)
-    for org in made["organizations"]:
+    for org in made.get("organizations", []):
         STATE["organizations"].setdefault(org["id"], org)
     save()
 
 
 def main(argv=None):
-    global ARGS
     p = argparse.ArgumentParser(description="Bitwarden-protocol server for the lab (HTTPS)")
     p.add_argument("--port", type=int, default=8443)
     p.add_argument("--state", required=True)
@@ -521,12 +541,12 @@ def main(argv=None):
     p.add_argument("--key", required=True)
     p.add_argument("--log", help="append each request's method, path and status here")
     p.add_argument("--lab-knobs", action="store_true")
-    ARGS = p.parse_args(argv)
-    load(ARGS)
+    args = p.parse_args(argv)
+    configure(args.state, args.accounts, args.log, args.lab_knobs)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(ARGS.cert, ARGS.key)
+    context.load_cert_chain(args.cert, args.key)
     TLSServer.context = context
-    TLSServer(("0.0.0.0", ARGS.port), Handler).serve_forever()
+    TLSServer(("0.0.0.0", args.port), Handler).serve_forever()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """The lab's Vaultwarden: the configuration surface of vaultwarden/server 1.36 (environment keys,
-DOMAIN's path as the mount point, `/alive`, `/api/config`), without the vault itself.
+DOMAIN's path as the mount point, `/alive`, `/api/config`), and the vault itself as far as the real
+Bitwarden CLI uses it: the Bitwarden server protocol of the lab's vault server (bitwarden_server.py,
+copied beside this file), mounted under DOMAIN's path, its state in DATA_FOLDER (as Vaultwarden's
+database is), over plain HTTP (TLS is the edge's, as behind the Cloudflare tunnel).
 
 What it reproduces, because the product's answers depend on it:
 - start-up validation as upstream's `validate_config` does it: a DOMAIN without its protocol, and
@@ -9,18 +12,23 @@ What it reproduces, because the product's answers depend on it:
   service answers /vault/alive, and /alive is a 404 (so trap T21 shows through the edge);
 - the first SSO login's refusals the runbook met (traps T12, T13) at a lab-only route,
   `{path}/lab/first-sso-login`, with the messages the operators saw;
-- `{path}/identity/accounts/prelogin` (the Bitwarden CLI's first call at `bw login`).
+- the vault's accounts: Vaultwarden's are made by signing up in the web vault; the lab's tooling makes
+  them instead (axe_lab/bw_account.py) and adds them at the lab-only route `{path}/lab/accounts`.
 
 `{path}/lab/settings` shows the effective values of the keys the bootstrap manages (never a secret),
 so a test can see which configuration the running container has.
 """
 import datetime
-import json
 import os
 import signal
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Beside this file in the image; in the source tree (read by the unit tests), the lab's emulators.
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "emulators")]
+import bitwarden_server  # noqa: E402
 
 MANAGED = ("DOMAIN", "SSO_ENABLED", "SSO_ONLY", "SSO_SIGNUPS_MATCH_EMAIL", "SSO_ALLOW_UNKNOWN_EMAIL_VERIFICATION",
            "SIGNUPS_ALLOWED", "INVITATIONS_ALLOWED", "ORGANIZATION_INVITE_AUTO_ACCEPT", "SSO_AUTHORITY", "SSO_CLIENT_ID")
@@ -83,17 +91,13 @@ def now():
 
 
 def make_handler(cfg):
-    base = base_path(cfg["DOMAIN"])
     domain = cfg["DOMAIN"].rstrip("/")
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(bitwarden_server.Handler):
+        base = base_path(cfg["DOMAIN"])
 
-        def log_message(self, fmt, *args):
-            pass
-
-        def _send(self, status, body, content_type="application/json"):
-            data = json.dumps(body).encode() if content_type == "application/json" else body.encode()
+        def _send_text(self, status, text, content_type):
+            data = text.encode()
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
@@ -101,44 +105,38 @@ def make_handler(cfg):
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-        def _route(self):
-            path, _, query = self.path.partition("?")
-            if base and not (path == base or path.startswith(base + "/")):
-                return None, query
-            return path[len(base):] or "/", query
-
         def do_HEAD(self):
-            path, dummy = self._route()
-            self._send(200 if path == "/alive" else 404, "" if path == "/alive" else {})
+            path = urlsplit(self.path).path
+            self._send_text(200 if path == self.base + "/alive" else 404, "", "text/plain")
 
         def do_GET(self):
-            path, query = self._route()
-            if path == "/alive":
-                return self._send(200, now())
-            if path == "/api/config":
-                return self._send(200, {"version": "2026.6.0", "server": {"name": "Vaultwarden"},
-                                        "settings": {"disableUserRegistration": not truthy(cfg["SIGNUPS_ALLOWED"])},
-                                        "environment": {"vault": domain, "api": domain + "/api",
-                                                        "identity": domain + "/identity", "sso": ""},
-                                        "object": "config"})
-            if path == "/lab/settings":
-                return self._send(200, dict((k, cfg[k]) for k in MANAGED))
-            if path == "/lab/first-sso-login":
-                verified = None if "email_verified=unknown" in query else True
-                status, message = first_sso_login(cfg, verified)
-                return self._send(status, {"message": message} if status != 200 else {"ok": True})
-            if path in ("/", ""):
-                return self._send(200, "<!doctype html><title>Vaultwarden Web</title>", "text/html")
-            return self._send(404, {"message": "Not found"})
+            path = urlsplit(self.path).path
+            if path in (self.base, self.base + "/") and self.base or path == "/" and not self.base:
+                return self._send_text(200, "<!doctype html><title>Vaultwarden Web</title>", "text/html")
+            self._handle("GET")
 
-        def do_POST(self):
-            path, dummy = self._route()
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            if path == "/identity/accounts/prelogin":
-                return self._send(200, {"kdf": 0, "kdfIterations": 600000, "kdfMemory": None, "kdfParallelism": None})
-            return self._send(404, {"message": "Not found"})
+        def route(self, method, path, query):
+            if (method, path) == ("GET", "/alive"):
+                return now()
+            if (method, path) == ("GET", "/api/config"):
+                answer = bitwarden_server.config_answer()
+                answer.update({"version": "2026.6.0", "server": {"name": "Vaultwarden", "url": "https://github.com/dani-garcia/vaultwarden"},
+                               "settings": {"disableUserRegistration": not truthy(cfg["SIGNUPS_ALLOWED"])},
+                               "environment": {"vault": domain, "api": domain + "/api", "identity": domain + "/identity",
+                                               "notifications": domain + "/notifications", "sso": ""}})
+                return answer
+            if (method, path) == ("GET", "/lab/settings"):
+                return dict((k, cfg[k]) for k in MANAGED)
+            if (method, path) == ("GET", "/lab/first-sso-login"):
+                verified = None if "email_verified" in query and query["email_verified"] == "unknown" else True
+                status, message = first_sso_login(cfg, verified)
+                if status != 200:
+                    raise bitwarden_server.Fail(status, {"message": message})
+                return {"ok": True}
+            if (method, path) == ("POST", "/lab/accounts"):
+                bitwarden_server.add_accounts(self._body())
+                return {"accounts": sorted(a["email"] for a in bitwarden_server.STATE["accounts"].values())}
+            return super().route(method, path, query)
 
     return Handler
 
@@ -152,6 +150,7 @@ def main():
         sys.stdout.flush()
         return 12
     os.makedirs(cfg["DATA_FOLDER"], exist_ok=True)
+    bitwarden_server.configure(os.path.join(cfg["DATA_FOLDER"], "bitwarden-server.json"))
     server = ThreadingHTTPServer(("0.0.0.0", int(cfg["ROCKET_PORT"])), make_handler(cfg))
     # docker stop sends SIGTERM: leave at once (serve_forever runs on this thread, so no shutdown()).
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
