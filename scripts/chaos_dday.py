@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Kill it anywhere, it converges: SIGKILL `axe deploy customer CUSTOMER --from-pack PACK --apply --yes` at every
-kill point of lab/axe_lab/chaos.py (POINTS, 24 of them), run the same command again, and check what it left.
+kill point of lab/axe_lab/chaos.py (POINTS, 25 of them), run the same command again, and check what it left.
 
     .venv/bin/python scripts/chaos_dday.py                     # every point (about 1.5 h on 2 cores)
     .venv/bin/python scripts/chaos_dday.py --points frame.switch,rotate.vault.recreate

@@ -136,6 +136,7 @@ class KillPoint:
 COMPOSE = r"(^|/)docker compose --project-directory \S+ --file \S+ (--progress json )?"
 UP = COMPOSE + r"up --detach .*"
 RELOAD = r"(^|/)docker exec {} nginx -s reload$"
+TEST = r"(^|/)docker exec {} nginx -t -q$"
 INGEST_TMP = r"^\.customers\.yaml\.\d+\.tmp$"
 
 POINTS: tuple[KillPoint, ...] = (
@@ -189,6 +190,11 @@ POINTS: tuple[KillPoint, ...] = (
               "blue/green switch: proxy reloaded to the new colour, release state not saved",
               HostCommand(RELOAD.format("axe-frame-proxy"), let_finish=True), host_kill=True,
               why="the proxy serves a colour the state does not name: the next release goes to the serving colour"),
+    KillPoint("rotate.frame.written", "rotate", "frame",
+              "blue/green switch: the proxy's upstream file names the new colour, nginx not yet reloaded",
+              HostCommand(TEST.format("axe-frame-proxy")), host_kill=True,
+              why="the file and what nginx serves disagree: the next run must make nginx serve the file before "
+                  "it stops the old colour"),
     KillPoint("rotate.frame.switch.laptop", "rotate", "frame",
               "the same moment, only the operator's machine dies (the module on the host goes on)",
               HostCommand(RELOAD.format("axe-frame-proxy"))),

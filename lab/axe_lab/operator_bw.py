@@ -166,21 +166,33 @@ def preconfigure(appdir: Path, server: str) -> None:
             "region": "Self-hosted", "urls": {"base": server}}}), mode=0o600)
 
 
-def log_in(lab: Lab, bw: Path, server: str, appdir: Path | None = None) -> str:
+def log_in(lab: Lab, bw: Path, server: str, appdir: Path | None = None, attempts: int = 3) -> str:
     """A session for the lab's operator account in `appdir` (the lab's own by default): logs in (again when
-    the server's address changed) and unlocks; the master password goes through a file."""
+    the server's address changed) and unlocks; the master password goes through a file. A session is
+    returned only once `bw status` with it says unlocked. The real CLI was seen (once, in the suite, under
+    load) to end a login with exit 0 before its first sync, printing no session, after which `unlock --raw`
+    printed nothing either: such a half-done login is logged out and made again, `attempts` times at most."""
     appdir = appdir or appdata(lab)
     preconfigure(appdir, server)
     pwfile = vault_server.data_dir(lab) / "password"
     vault_server.password(lab)
-    current = status(bw, appdir=appdir)
-    if current.get("status") != "unauthenticated" and current.get("serverUrl") != server:
+    said = ""
+    for _ in range(attempts):
+        current = status(bw, appdir=appdir)
+        if current.get("status") != "unauthenticated" and current.get("serverUrl") != server:
+            run_bw(bw, "logout", check=False, appdir=appdir)
+            current = {"status": "unauthenticated"}
+        if current.get("status") in (None, "unauthenticated"):
+            run_bw(bw, "config", "server", server, appdir=appdir)
+            proc = run_bw(bw, "login", vault_server.EMAIL, "--passwordfile", str(pwfile), "--raw", appdir=appdir)
+        else:
+            proc = run_bw(bw, "unlock", "--passwordfile", str(pwfile), "--raw", appdir=appdir)
+        session = proc.stdout.strip()
+        if session and status(bw, session, appdir=appdir).get("status") == "unlocked":
+            return session
+        said = proc.stderr.strip()[-400:]
         run_bw(bw, "logout", check=False, appdir=appdir)
-        current = {"status": "unauthenticated"}
-    if current.get("status") in (None, "unauthenticated"):
-        run_bw(bw, "config", "server", server, appdir=appdir)
-        return run_bw(bw, "login", vault_server.EMAIL, "--passwordfile", str(pwfile), "--raw", appdir=appdir).stdout.strip()
-    return run_bw(bw, "unlock", "--passwordfile", str(pwfile), "--raw", appdir=appdir).stdout.strip()
+    raise LabError(f"the lab's bw could not log in to {server} in {attempts} attempts (last said: {said or 'nothing'})")
 
 
 def _serve_files(lab: Lab) -> dict[str, Path]:

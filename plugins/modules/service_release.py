@@ -511,9 +511,10 @@ class BlueGreen(Release):
         self.up([self.svc(target)], recreate=True)
 
     def finish_interrupted(self, state):
-        """A deploy killed between the proxy's switch and saving the state left the proxy serving the colour it
-        brought up: record that colour as live and stop the old one, as the promotion would have. Staging over
-        the colour that serves would fail its requests."""
+        """A deploy killed between the proxy's switch and saving the state left the proxy's upstream naming the
+        colour it brought up (and nginx serving it, or, killed before the reload, still the old one): make nginx
+        serve it, record it as live and stop the old one, as the promotion would have. Staging over the colour the
+        upstream names would fail its requests."""
         slot = self.slot_of(self.pointed())
         found = release.interrupted_promotion(state, slot) if state.get("active") else None
         if not found or not self.running(self.svc(slot)):
@@ -526,6 +527,16 @@ class BlueGreen(Release):
         self.result["state"] = new_state  # what the later tasks read as live
         if self.module.check_mode:
             return new_state
+        if self.p["proxy"]:
+            # The file names `slot`, but a kill between writing it and nginx's reload leaves nginx serving the old
+            # colour (seen: a SIGTERM in the D-day's frame step, then a 502 once the old colour stopped). A graceful
+            # reload, tested first, makes the file what serves (a no-op when it already is) before the old one stops.
+            proxy = self.p["proxy"]["service"]
+            rc, out, err = self.host.run(cc.proxy_test(proxy), check=False)
+            if rc != 0:
+                raise ProductError("the proxy %s refuses its upstream file naming %s: %s" % (proxy, slot, (err or out).strip()[-400:]),
+                                   next_step="see `docker logs %s`; %s still runs" % (proxy, self.svc(previous)))
+            self.host.run(cc.proxy_reload(proxy), what="nginx reload")
         self.host.save_state(new_state)
         if previous in self.slots and previous != slot:
             self.host.compose(cc.compose_stop, [self.svc(previous)], what="stop %s" % self.svc(previous))

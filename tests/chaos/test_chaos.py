@@ -1,7 +1,7 @@
 """Kill it anywhere, it converges (issue 13, item 5): part of the README's test command.
 
 `axe deploy customer CUSTOMER --from-pack PACK --apply --yes` SIGKILLed (its whole process group) at the four riskiest kill points of lab/axe_lab/chaos.py, then the same command
-again. scripts/chaos_dday.py runs all 24 points; this test keeps to four, on one fresh lab host, along two D-days
+again. scripts/chaos_dday.py runs all 25 points; this test keeps to four, on one fresh lab host, along two D-days
 instead of one D-day per point: each run resumes what the killed one left and is killed at a later point, so every
 apply segment does new work. After the last kill of a D-day the same command must converge (all four services 200
 through the edge) with no Docker volume, vault item or customers.yaml entry lost, and a poller through the edge

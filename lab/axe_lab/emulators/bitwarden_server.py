@@ -349,6 +349,9 @@ class Handler(JSONHandler):
         if (method, path) == ("GET", "/accounts/profile"):
             return profile(account)
         if (method, path) == ("POST", "/accounts/key-management/user-key-id"):
+            # The CLI (2026.x) names its user key once; the sync says it back, so it is not posted again.
+            account["userKeyId"] = self._body().get("userKeyId")
+            save()
             return None
         if (method, path) == ("POST", "/accounts/verify-password"):
             # A CLI logged in with the API key has no local hash to check an unlock against: it asks here.
@@ -358,7 +361,8 @@ class Handler(JSONHandler):
         if (method, path) == ("GET", "/sync"):
             return {"profile": profile(account), "folders": [], "collections": collections_of(account),
                     "ciphers": [cipher_view(c) for c in visible_ciphers(account)], "policies": [], "sends": [],
-                    "domains": None, "userDecryption": {"masterPasswordUnlock": user_decryption(account)["masterPasswordUnlock"]},
+                    "domains": None, "userDecryption": {"masterPasswordUnlock": user_decryption(account)["masterPasswordUnlock"],
+                                                        "userKeyId": account.get("userKeyId")},
                     "object": "sync"}
         if path == "/collections" and method == "GET":
             return {"data": collections_of(account), "continuationToken": None, "object": "list"}
