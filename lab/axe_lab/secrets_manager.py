@@ -14,7 +14,6 @@ import base64
 import json
 import os
 import secrets
-import ssl
 import subprocess
 import uuid
 from pathlib import Path
@@ -78,20 +77,7 @@ def settings(lab: Lab, published) -> dict[str, str]:
 
 def answers(lab: Lab, published) -> bool:
     """The identity endpoint answers over TLS the lab's CA vouches for (any HTTP status counts)."""
-    import http.client
-    base = base_url(lab, published)
-    if not base:
-        return False
-    host, _, port = base.removeprefix("https://").partition(":")
-    context = ssl.create_default_context(cafile=str(data_dir(lab) / "tls" / "ca.pem"))
-    try:
-        conn = http.client.HTTPSConnection(host, int(port), context=context, timeout=2)
-        conn.request("GET", "/api/")
-        conn.getresponse().read()
-        conn.close()
-        return True
-    except (OSError, ssl.SSLError, http.client.HTTPException):
-        return False
+    return tls.answers(base_url(lab, published), data_dir(lab) / "tls" / "ca.pem", "/api/")
 
 
 def keep_token_in_keychain(lab: Lab, security: Path) -> None:

@@ -4,8 +4,10 @@ HTTPS only). Made once per lab in its state dir; clients trust the CA through a 
 from __future__ import annotations
 
 import datetime
+import http.client
 import ipaddress
 import os
+import ssl
 from pathlib import Path
 
 from cryptography import x509
@@ -54,3 +56,29 @@ def ensure(directory: Path, names: list[str]) -> dict[str, Path]:
     atomic_write(paths["ca"], ca.public_bytes(serialization.Encoding.PEM).decode(), mode=0o644)
     os.chmod(directory, 0o755)
     return paths
+
+
+def request(base: str, ca_file: Path, method: str, path: str, body: bytes | None = None,
+            headers: dict | None = None, timeout: float = 2) -> tuple[int, bytes]:
+    """(status, body) of one request to a lab HTTPS emulator at `base` (https://host:port), trusting only
+    `ca_file`. Raises OSError, ssl.SSLError or http.client.HTTPException when nothing answers over that TLS."""
+    host, _, port = base.removeprefix("https://").partition(":")
+    conn = http.client.HTTPSConnection(host, int(port), context=ssl.create_default_context(cafile=str(ca_file)),
+                                       timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def answers(base: str | None, ca_file: Path, path: str, want: int | None = None) -> bool:
+    """Whether an HTTPS emulator answers at `path` (with status `want`, or any status) over TLS `ca_file` vouches for."""
+    if not base:
+        return False
+    try:
+        status, _ = request(base, ca_file, "GET", path)
+    except (OSError, ssl.SSLError, http.client.HTTPException):
+        return False
+    return want is None or status == want

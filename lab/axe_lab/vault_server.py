@@ -8,11 +8,9 @@ and a first collection. The master password is kept in `vault/password` (mode 60
 """
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import secrets
-import ssl
 from pathlib import Path
 
 from . import bw_account, tls
@@ -77,31 +75,14 @@ def url(lab: Lab, published) -> str | None:
 
 def answers(lab: Lab, published) -> bool:
     """The server answers over TLS that the lab's CA vouches for."""
-    base = url(lab, published)
-    if not base:
-        return False
-    host, _, port = base.removeprefix("https://").partition(":")
-    context = ssl.create_default_context(cafile=str(ca_file(lab)))
-    try:
-        conn = http.client.HTTPSConnection(host, int(port), context=context, timeout=2)
-        conn.request("GET", "/alive")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except (OSError, ssl.SSLError, http.client.HTTPException):
-        return False
+    return tls.answers(url(lab, published), ca_file(lab), "/alive", want=200)
 
 
 def knob(lab: Lab, published, **values) -> dict:
     """Set how the server answers (lab knobs; see emulators/bitwarden_server.py)."""
-    base = url(lab, published)
-    host, _, port = base.removeprefix("https://").partition(":")
-    conn = http.client.HTTPSConnection(host, int(port), context=ssl.create_default_context(cafile=str(ca_file(lab))),
-                                       timeout=10)
-    conn.request("POST", "/_lab/server", body=json.dumps(values), headers={"Content-Type": "application/json"})
-    answer = json.loads(conn.getresponse().read())
-    conn.close()
-    return answer
+    _status, body = tls.request(url(lab, published), ca_file(lab), "POST", "/_lab/server", body=json.dumps(values).encode(),
+                                headers={"Content-Type": "application/json"}, timeout=10)
+    return json.loads(body)
 
 
 def requests_seen(lab: Lab) -> list[str]:

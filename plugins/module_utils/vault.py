@@ -192,9 +192,7 @@ class BwServeBackend(object):
             time.sleep(SETTLE_INTERVAL)
 
     def _shows_own_writes(self, items, search):
-        by_name = {}
-        for item in items:
-            by_name.setdefault(item.get("name") or "", []).append(item)
+        by_name = _by_name(items)
         for name, value in self._expected.items():
             if search.lower() not in name.lower():
                 continue
@@ -235,13 +233,9 @@ class BwServeBackend(object):
         if not names:
             return []
         prefix = "axe/%s/%s/" % (customer, service)
-        by_name = {}
-        for item in self._items(prefix):
-            by_name.setdefault(item.get("name") or "", []).append(item)
+        by_name = _by_name(self._items(prefix))
         if any(name not in by_name for name in names) and self._confirm_missing():
-            by_name = {}
-            for item in self._items(prefix):
-                by_name.setdefault(item.get("name") or "", []).append(item)
+            by_name = _by_name(self._items(prefix))
         out = []
         for name in names:
             items = by_name.get(name) or []
@@ -298,6 +292,14 @@ class BwServeBackend(object):
                 dummy, dummy2, service, env = name.split("/")
                 out.append((service, env))
         return sorted(out)
+
+
+def _by_name(items):
+    """{item name: [items so named]}: a name held twice is the caller's error to name."""
+    by_name = {}
+    for item in items:
+        by_name.setdefault(item.get("name") or "", []).append(item)
+    return by_name
 
 
 BACKENDS = {"bw_serve": BwServeBackend, "secrets_manager": SecretsManagerBackend}

@@ -1,7 +1,22 @@
 """What the lab's JSON API emulators share: a quiet HTTP/1.1 handler that sends and reads JSON.
 Private to the emulators (each runs as a script, so this sits beside them)."""
+import base64
 import json
+import os
 from http.server import BaseHTTPRequestHandler
+
+
+def save_json(path, data):
+    """An emulator's state, written whole or not at all (a temp file renamed over it)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, path)
+
+
+def b64url(data):
+    """A JWT part: JSON, base64url without padding (the clients read the claims, never check a signature)."""
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 class JSONHandler(BaseHTTPRequestHandler):

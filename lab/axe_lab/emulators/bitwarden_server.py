@@ -39,7 +39,7 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _jsonhttp import JSONHandler  # noqa: E402
+from _jsonhttp import JSONHandler, b64url, save_json  # noqa: E402
 
 LOCK = threading.Lock()
 ACCESS_SECONDS = 3600
@@ -61,20 +61,13 @@ def parse_date(text):
 
 
 def save():
-    tmp = ARGS.state + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(STATE, fh)
-    os.replace(tmp, ARGS.state)
+    save_json(ARGS.state, STATE)
 
 
 def log(line):
     if ARGS.log:
         with open(ARGS.log, "a") as fh:
             fh.write(line + "\n")
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 class Fail(Exception):

@@ -16,7 +16,6 @@ organizations/{org}/secrets/sync, projects/{id}, secrets/{id} (GET, PUT), projec
 secrets/get-by-ids. Standard library only (it runs in the lab's containers).
 """
 import argparse
-import base64
 import datetime
 import json
 import os
@@ -29,7 +28,7 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _jsonhttp import JSONHandler  # noqa: E402
+from _jsonhttp import JSONHandler, b64url, save_json  # noqa: E402
 
 LOCK = threading.Lock()
 STATE = {"projects": {}, "secrets": {}}
@@ -48,14 +47,7 @@ def stamp():
 
 
 def save():
-    tmp = ARGS.state + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(STATE, fh)
-    os.replace(tmp, ARGS.state)
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    save_json(ARGS.state, STATE)
 
 
 def bearer_token(client_id, client):
