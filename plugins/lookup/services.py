@@ -22,9 +22,10 @@ options:
     description:
       - C(definitions), the roles' definitions as written; C(names), the service names; C(ingress), cloudflared's
         rules (name, path, port; the catch-all last); C(health), what C(axelabs.onboard.stack_health) and
-        C(axelabs.onboard.edge_health) check (the tunnel first, then each service's containers and URLs).
+        C(axelabs.onboard.edge_health) check (the tunnel first, then each service's containers and URLs); C(backup),
+        what the backup role's agent dumps (each service's C(backup) data, with its service name).
     type: str
-    choices: [definitions, names, ingress, health]
+    choices: [definitions, names, ingress, health, backup]
     default: definitions
 """
 
@@ -67,4 +68,6 @@ class LookupModule(LookupBase):
             return catalogue.ingress(definitions)
         if view == "health":
             return catalogue.stack(definitions)
+        if view == "backup":
+            return catalogue.backups(definitions)
         return definitions

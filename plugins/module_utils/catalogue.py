@@ -99,6 +99,23 @@ def stack(definitions):
     return [dict(TUNNEL)] + [health_entry(d) for d in definitions]
 
 
+def backups(definitions):
+    """What the backup agent dumps, one source per service that declares `backup` in its data: its kind (postgres,
+    sqlite, directory) and where; a sqlite source's containers default to the service's colours or its one app."""
+    sources = []
+    for d in definitions:
+        spec = d.get("backup")
+        if not spec:
+            continue
+        source = dict(spec, service=d["name"])
+        if source["kind"] == "sqlite" and not source.get("containers"):
+            source["containers"] = [slot["service"] for slot in d["slots"].values()]
+        if source["kind"] == "directory" and not source.get("container"):
+            source["container"] = d["container"]
+        sources.append(source)
+    return sources
+
+
 def ingress(definitions):
     """cloudflared's ingress rules: each service's path to its port, the catch-all (empty path) last."""
     rules = [{"name": d["name"], "path": d.get("ingress_path", ""), "port": port(d)} for d in definitions]

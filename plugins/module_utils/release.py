@@ -50,7 +50,7 @@ def other(colour):
     return "green" if colour == "blue" else "blue"
 
 
-def plan(state, commit, slots, drift=(), force=False):
+def plan(state, commit, slots, drift=(), force=False, force_reason="forced"):
     """What a deploy of `commit` does: {"action": "none"|"release", "target", "previous", "reason"}.
 
     `drift` names the slots (and "support" for support services) that compose would change as
@@ -66,7 +66,7 @@ def plan(state, commit, slots, drift=(), force=False):
     elif live.get("commit") != commit:
         reason = "%s -> %s" % (tag(live.get("commit")), tag(commit))
     else:
-        reason = "configuration changed (%s)" % ", ".join(sorted(drift)) if drift else "forced"
+        reason = "configuration changed (%s)" % ", ".join(sorted(drift)) if drift else force_reason
     if tuple(slots) == SINGLE:
         return {"action": "release", "target": "app", "previous": active, "reason": reason}
     target = other(active) if active in BLUE_GREEN else "blue"

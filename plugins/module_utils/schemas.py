@@ -43,6 +43,8 @@ UUID = safe(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 HOSTNAME = safe(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 ENV_NAME = safe(r"^[A-Z][A-Z0-9_]{1,127}$")
 ENTITY_ID = safe(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# A value frame takes as one CLI word (an entity's kind, its accounting standard): lowercase, no spaces.
+SETTING_WORD = safe(r"^[a-z][a-z0-9_-]{0,31}$")
 SAFE_TEXT = safe()
 # An Entra client secret: printable ASCII without spaces (Entra's are 40 of [A-Za-z0-9~._-]).
 CLIENT_SECRET = safe(r"^[\x21-\x7e]+$")
@@ -96,6 +98,14 @@ CUSTOMERS_SCHEMA = {
                                                 "(default: the customer's legal_name)",
                                  "type": "object", "propertyNames": {"pattern": ENTITY_ID},
                                  "additionalProperties": _TEXT},
+                "entity_settings": {"description": "How frame registers an entity, per entity id, where it is not the "
+                                                   "default (kind corporate, accounting standard ksme)",
+                                    "type": "object", "propertyNames": {"pattern": ENTITY_ID},
+                                    "additionalProperties": {
+                                        "type": "object", "additionalProperties": False,
+                                        "properties": {"kind": {"type": "string", "pattern": SETTING_WORD},
+                                                       "accounting_standard": {"type": "string",
+                                                                               "pattern": SETTING_WORD}}}},
                 "tailscale_host": {"type": "string", "pattern": safe(r"^[a-z0-9][a-z0-9-]{0,62}$")},
                 "ssh_user": {"type": "string", "pattern": safe(r"^[a-z_][a-z0-9_-]{0,31}$")},
                 "sso": {"$ref": "#/$defs/sso"},

@@ -38,10 +38,13 @@ def pii_env(entity):
 
 
 def entities(customer_entry):
-    """The customer's entities as [{id, legal_name, env}], legal names from `entity_names` (or the
-    customer's legal name), env the PII passphrase names each must have."""
+    """The customer's entities as [{id, legal_name, env, settings}], legal names from `entity_names` (or the
+    customer's legal name), env the PII passphrase names each must have, settings from `entity_settings` (how
+    frame registers it, where not its default)."""
     names = customer_entry.get("entity_names") or {}
-    return [{"id": e, "legal_name": names.get(e) or customer_entry["legal_name"], "env": pii_env(e)}
+    settings = customer_entry.get("entity_settings") or {}
+    return [{"id": e, "legal_name": names.get(e) or customer_entry["legal_name"], "env": pii_env(e),
+             "settings": dict(settings.get(e) or {})}
             for e in customer_entry.get("entities") or []]
 
 

@@ -34,10 +34,23 @@ options:
     elements: str
     required: true
   entities:
-    description: C(id), C(legal_name), optional C(args) (extra CLI arguments) and C(env) (env names that must be set).
+    description:
+      - C(id), C(legal_name), optional C(args) (extra CLI arguments), C(settings) (the entity's own values for the
+        placeholders in C(args)) and C(env) (env names that must be set).
     type: list
     elements: dict
     required: true
+  list_in:
+    description:
+      - In check mode, where O(container) does not run yet (the release is not staged), the container whose entities
+        stand for it - the live release, which shares the service's database - so the plan lists only the new ones.
+    type: str
+  defaults:
+    description:
+      - Values for the placeholders in an entity's C(args) (C({kind}) in C(--kind {kind})) where its C(settings) have
+        none - the service's data (frame's C(kind) is C(corporate)).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -86,10 +99,22 @@ def last_json(text):
     return {}
 
 
+def entity_args(entity, defaults):
+    """The entity's extra CLI words, each placeholder filled from its settings, else the service's defaults. Only the
+    template is formatted (a legal name with braces is never a template)."""
+    values = dict(defaults or {}, **(entity.get("settings") or {}))
+    try:
+        return [str(arg).format(**values) for arg in entity.get("args") or []]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ProductError("entity %s: no value for %s in the service's entity arguments" % (entity["id"], exc),
+                           next_step="give it in customers.yaml's entity_settings or the service's entities.defaults")
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(container=dict(type="str", required=True), cli=dict(type="list", elements="str", required=True),
-                           entities=dict(type="list", elements="dict", required=True)),
+                           entities=dict(type="list", elements="dict", required=True), defaults=dict(type="dict", default={}),
+                           list_in=dict(type="str")),
         supports_check_mode=True,
     )
     p = module.params
@@ -97,6 +122,8 @@ def main():
     registered, existing = [], []
     try:
         rc, out, err = host.run(cc.exec_in(p["container"], p["cli"] + ["list-entities"]), check=False)
+        if rc != 0 and module.check_mode and p["list_in"]:
+            rc, out, err = host.run(cc.exec_in(p["list_in"], p["cli"] + ["list-entities"]), check=False)
         if rc != 0 and not module.check_mode:
             raise ProductError("cannot list entities in %s: %s" % (p["container"], (err or out).strip()[-400:]),
                                next_step="check the container runs (`docker ps`) and deploy again")
@@ -117,7 +144,7 @@ def main():
                                        trap="T16", next_step="deploy again: secrets_bootstrap generates them into the vault and "
                                                              ".env.local before any entity is registered")
             argv = p["cli"] + ["register-entity", "--id", entity["id"], "--legal-name", entity["legal_name"]]
-            rc, out, err = host.run(cc.exec_in(p["container"], argv + list(entity.get("args") or [])), check=False)
+            rc, out, err = host.run(cc.exec_in(p["container"], argv + entity_args(entity, p["defaults"])), check=False)
             if rc != 0:
                 why = (last_json(out).get("error") or err or out).strip()[-400:]
                 raise ProductError("registering entity %s in %s failed: %s" % (entity["id"], p["container"], why),

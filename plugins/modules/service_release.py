@@ -127,6 +127,10 @@ options:
     description: Release even when the commit is live and nothing drifted.
     type: bool
     default: false
+  force_reason:
+    description: Why O(force) is set, as the release's reason says it (C(.env.local changed) for a new secret).
+    type: str
+    default: forced
   drain_seconds:
     description: Seconds between the proxy switch and stopping the old colour, for requests it still serves.
     type: float
@@ -360,7 +364,8 @@ class Release(object):
         state = self.resume(state)
         active = state.get("active")
         slot_drift = self.host.drift([self.svc(active)]) if active in self.slots else {}
-        plan = release.plan(state, commit, self.slots, drift=sorted(slot_drift), force=self.p["force"])
+        plan = release.plan(state, commit, self.slots, drift=sorted(slot_drift), force=self.p["force"],
+                            force_reason=self.p["force_reason"])
         helpers = list(self.p["support"]) + ([self.p["proxy"]["service"]] if self.p["proxy"] else [])
         if plan["action"] == "release" and helpers and not self.module.check_mode:
             # Their images have fixed tags: rebuild them from this checkout (layer cache makes an unchanged
@@ -649,7 +654,7 @@ def main():
                                                      container_port=dict(type="int", required=True))),
             commit=dict(type="str"), ref=dict(type="str"),
             target=dict(type="str"), phase=dict(type="str", default="staged", choices=["staged", "promoted"]),
-            force=dict(type="bool", default=False), drain_seconds=dict(type="float", default=2),
+            force=dict(type="bool", default=False), force_reason=dict(type="str", default="forced"), drain_seconds=dict(type="float", default=2),
             health_path=dict(type="str", default="/health/ready"), external_path=dict(type="str"),
             health_timeout=dict(type="float", default=60),
         ),

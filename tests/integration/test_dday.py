@@ -31,7 +31,7 @@ DOMAIN = f"{CUSTOMER}.axelabs.ai"
 ENV_MARKERS = {"BW_SESSION": "leakmarker-bw-session-0001", "BWS_ACCESS_TOKEN": "leakmarker-bws-token-0002",
                "CLOUDFLARE_API_TOKEN": "leakmarker-cf-token-0003", "ACME_DB_PASSWORD": "leakmarker-password-0004",
                "SOME_SIGNING_KEY": "leakmarker-signing-key-0005", "PUSH_SECRET": "leakmarker-secret-0006"}
-STEPS = ["ingest", "preflight", "cloudflared", "frame", "blueprint", "hive", "vault", "health"]
+STEPS = ["ingest", "preflight", "cloudflared", "frame", "blueprint", "hive", "vault", "backup", "health"]
 # Names as Korean customers have them (issue 14, item 1): Hangul, (주), spaces, both quotes, &, an emoji, and one
 # long name; passed through customers.yaml, frame's and hive's registration, the IT reply and --json unchanged.
 LEGAL_NAME = "원샷 주식회사 (주) \"One Shot\" & Co's 🚀"
@@ -121,7 +121,8 @@ def test_the_plan_changes_nothing_anywhere_and_shows_every_step(d):
     assert world(d) == before
     plan = rows(run.stdout)
     assert [s for s in STEPS if s in plan] == STEPS, run.stdout
-    assert {plan[s] for s in ("ingest", "cloudflared", "frame", "blueprint", "hive", "vault")} == {"would change"}
+    assert {plan[s] for s in ("ingest", "cloudflared", "frame", "blueprint", "hive", "vault", "backup")} == {"would change"}
+    assert "after D-day (the runbook's later days):" in run.stdout and f"D+7  axe check d7 {CUSTOMER}" in run.stdout
     # Later steps are planned with what the ingest will write, and say so, instead of failing (T08/T10).
     assert "planned with the pack's values" in run.stdout
     assert "T04: the Mac mini sleeps after" in run.stdout and "apply sets sleep 0" in run.stdout
@@ -152,6 +153,11 @@ def test_one_command_takes_the_customer_from_nothing_to_four_services_answering(
         assert sorted(applied["hosts"][CUSTOMER]["deploys"][service]["entities_registered"]) == sorted(ENTITY_NAMES)
     assert applied["legal_name"] == LEGAL_NAME
     assert "배포 완료" in reply and "Deployment complete" in reply
+    # The whole onboarding, not only its first day: the reply and the report name D+1, D+2 and D+7.
+    assert "## 이후 일정 (D+1, D+2, D+7)" in reply and "## The days after (D+1, D+2, D+7)" in reply
+    assert [s["command"] for s in applied["later_days"]][-1] == f"axe check d7 {CUSTOMER}"
+    backup = applied["hosts"][CUSTOMER]["backup"]  # step 8: the data backed up from the first day
+    assert backup["initialised"] and backup["sources"] == ["frame", "blueprint", "hive", "vault"]
     [line] = d.ship_log.read_text().splitlines()
     assert f" shipped {CUSTOMER} https://{DOMAIN} frame=v1@" in line and "health=blueprint:200,frame:200,hive:200,vault:200" in line
     assert applied["ship_log_line"] == line

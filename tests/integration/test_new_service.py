@@ -177,6 +177,6 @@ def test_axe_health_and_the_d_day_know_the_toy(toy):
     # The D-day's plan has the toy as a step of its own, after the vault.
     run, plan = d.axe_json("deploy", "customer", CUSTOMER)
     steps = [step for step, _outcome, _what in plan["steps"]]
-    assert steps == ["ingest", "preflight", "cloudflared", "frame", "blueprint", "hive", "vault", "toy", "health"], plan
+    assert steps == ["ingest", "preflight", "cloudflared", "frame", "blueprint", "hive", "vault", "toy", "backup", "health"], plan
     outcomes = dict((step, outcome) for step, outcome, _what in plan["steps"])
     assert outcomes["toy"] == "no change" and outcomes["frame"] == "would change", plan["steps"]

@@ -31,10 +31,10 @@ def result(changes=(), failures=(), stats=None, status="changed", steps=ALL_STEP
                      interrupted=interrupted)
 
 
-def test_the_d_day_s_steps_are_the_catalogue_s_services_between_the_tunnel_and_the_proof():
+def test_the_d_day_s_steps_are_the_catalogue_s_services_then_the_backups_between_the_tunnel_and_the_proof():
     from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue
     assert dday.steps(catalogue.names(catalogue.load())) == ["ingest", "preflight", "cloudflared", "frame", "blueprint",
-                                                             "hive", "vault", "health"]
+                                                             "hive", "vault", "backup", "health"]
 
 
 def test_every_play_of_the_umbrella_publishes_its_step_first():
@@ -48,8 +48,8 @@ def test_every_play_of_the_umbrella_publishes_its_step_first():
                 first = play["tasks"][0]
                 published.append(first.get("ansible.builtin.set_stats", {}).get("data", {}).get("axe_step")
                                  or first.get("ansible.builtin.include_tasks"))
-    # onboard.yml's four plays, then tunnel.yml's (step 3, imported by onboard.yml)
-    assert published == ["ingest", "preflight", "tasks/deploy_service.yml", "health", "cloudflared"]
+    # onboard.yml's five plays, then tunnel.yml's (step 3, imported by onboard.yml)
+    assert published == ["ingest", "preflight", "tasks/deploy_service.yml", "backup", "health", "cloudflared"]
     [marker] = [t for t in yaml.safe_load((root / "tasks" / "deploy_service.yml").read_text())[:1]]
     assert marker["ansible.builtin.set_stats"]["data"]["axe_step"] == "{{ axe_service }}"
 
@@ -79,14 +79,14 @@ def test_a_failed_step_is_marked_and_the_later_ones_not_reached():
                  stats={"deploys": {"frame": {"service": "frame", "ref": "v1", "commit": "abc", "action": "none"}}})
     outcomes = [outcome for _step, outcome, _what in dday.step_report(run, "acme", False, SERVICES)]
     assert outcomes == ["no change", "no change", "changed", "no change", "failed", "not reached", "not reached",
-                        "not reached"]
+                        "not reached", "not reached"]
 
 
 def test_an_interrupted_run_marks_its_step_and_never_says_no_change_for_what_it_did_not_reach():
     run = result(changes=[("ingest", "controller", "Ingest the pack")],
                  steps=ALL_STEPS[:3], interrupted=2, rc=1)
     outcomes = [outcome for _step, outcome, _what in dday.step_report(run, "acme", False, SERVICES)]
-    assert outcomes == ["changed", "no change", "interrupted"] + ["not reached"] * 5
+    assert outcomes == ["changed", "no change", "interrupted"] + ["not reached"] * 6
 
 
 def test_a_run_that_stopped_before_any_play_reached_nothing():

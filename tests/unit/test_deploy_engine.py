@@ -282,11 +282,25 @@ def test_generated_secrets_get_manifest_slots():
     assert slots == {"frame": ["PII_ACME_KR_PASSPHRASE_1", "PII_ACME_KR_PASSPHRASE_2"]}
 
 
-def test_entities_get_legal_names_and_their_passphrase_names():
-    entry = {"legal_name": "ACME Korea", "entities": ["acme-kr", "acme-us"], "entity_names": {"acme-us": "ACME US Inc."}}
+def test_entities_get_legal_names_their_passphrase_names_and_settings():
+    entry = {"legal_name": "ACME Korea", "entities": ["acme-kr", "acme-us"], "entity_names": {"acme-us": "ACME US Inc."},
+             "entity_settings": {"acme-us": {"accounting_standard": "usgaap"}}}
     assert ss.entities(entry) == [
-        {"id": "acme-kr", "legal_name": "ACME Korea", "env": ["PII_ACME_KR_PASSPHRASE_1", "PII_ACME_KR_PASSPHRASE_2"]},
-        {"id": "acme-us", "legal_name": "ACME US Inc.", "env": ["PII_ACME_US_PASSPHRASE_1", "PII_ACME_US_PASSPHRASE_2"]}]
+        {"id": "acme-kr", "legal_name": "ACME Korea", "env": ["PII_ACME_KR_PASSPHRASE_1", "PII_ACME_KR_PASSPHRASE_2"],
+         "settings": {}},
+        {"id": "acme-us", "legal_name": "ACME US Inc.", "env": ["PII_ACME_US_PASSPHRASE_1", "PII_ACME_US_PASSPHRASE_2"],
+         "settings": {"accounting_standard": "usgaap"}}]
+
+
+def test_an_entity_s_args_take_its_settings_then_the_service_s_defaults_and_never_format_a_name():
+    import importlib
+    se = importlib.import_module("ansible_collections.axelabs.onboard.plugins.modules.service_entities")
+    args = ["--kind", "{kind}", "--accounting-standard", "{accounting_standard}"]
+    defaults = {"kind": "corporate", "accounting_standard": "ksme"}
+    entity = {"id": "x", "legal_name": "{kind} 주식회사", "args": args, "settings": {"accounting_standard": "usgaap"}}
+    assert se.entity_args(entity, defaults) == ["--kind", "corporate", "--accounting-standard", "usgaap"]
+    with pytest.raises(se.ProductError, match="no value for 'kind'"):
+        se.entity_args(dict(entity, settings={}), {})
 
 
 def test_render_env_names_what_the_entry_lacks():

@@ -19,7 +19,7 @@ import pytest
 from axe import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = "customers|deploy|health|lock|onboard|ping|secret|vault|entity|status|rollout|blueprint"
+COMMANDS = "customers|deploy|health|lock|onboard|ping|secret|vault|entity|status|rollout|blueprint|backup|check"
 COMMAND = re.compile(r"\baxe (?:%s)\b[^\n`\"()\[;,|]*(?:\[[^\]\n]*\][^\n`\"()\[;,|]*)*" % COMMANDS)
 FILL = "\x00"  # what the code fills in at run time
 
@@ -108,7 +108,8 @@ def collected():
 # Words the operator replaces with what only they know (a legal name, the pack they were sent): the value of a
 # flag, by the flag; the value of a position, by the word. Anything else must be printed as it is to be run.
 PLACEHOLDERS = {"CUSTOMER": "acme", "PACK.json": "pack.json", "REF": "v1", "NAME": "Acme", "DOMAIN": "acme.example",
-                "ID": "acme-kr", "EMAIL": "a@acme.example", "FILE": "members.json", "ENTITY": "acme-kr"}
+                "ID": "acme-kr", "EMAIL": "a@acme.example", "FILE": "members.json", "ENTITY": "acme-kr",
+                "ADMIN_EMAIL": "a@acme.example", "STAFF_FILE": "staff.txt", "SERVICE": "frame"}
 # A value of the right kind for what the code fills in, by the word before it.
 KINDS = {"--service": "frame", "--ref": "v1", "--from-pack": "pack.json", "--customer": "acme", "--members": "m.json",
          "--legal-name": "Acme", "--primary-domain": "acme.example", "--entity": "acme-kr"}
@@ -152,3 +153,12 @@ def test_each_printed_next_step_parses_with_axe(command):
     except SystemExit:
         pytest.fail("`%s` (%s) does not parse with axe" % (" ".join(["axe"] + argv), STEPS[command]))
     assert args.func
+
+
+def test_the_later_days_the_d_day_prints_are_commands_axe_accepts():
+    from axe import later_days
+    steps = later_days.operator_steps("acme")
+    assert [s["day"] for s in steps] == ["D+1", "D+1", "D+1", "D+2", "D+7"]
+    for step in steps:
+        argv = runnable(step["command"])
+        assert cli.parser().parse_args(argv).func, step

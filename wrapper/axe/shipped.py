@@ -13,6 +13,9 @@ import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import later_days
+
+
 def ship_log_line(customer: str, domain: str, deploys: dict, health: dict, run_id: str, when: datetime | None = None,
                   who: str | None = None) -> str:
     """One line: when, who, which customer, what is live where, and the proof (HTTP status per service)."""
@@ -56,6 +59,7 @@ def reply_text(customer: str, entry: dict, health: dict, links: list[dict], when
     ko = "\n".join(f"- {link['ko']}: {base}{link['path']}" for link in links)
     en = "\n".join(f"- {link['en']}: {base}{link['path']}" for link in links)
     day = when.strftime("%Y-%m-%d")
+    later_ko, later_en = later_days.reply_sections(customer)
     return f"""# {name}: AXE Labs 배포 완료, 접속 안내 / Deployment complete, how to connect
 
 안녕하세요, {name} IT 담당자님.
@@ -76,6 +80,8 @@ Vault 첫 화면은 이메일 입력 화면이라 SSO 로그인 버튼이 잘 �
 1. 직원분들께 위 주소와 Vault SSO 직접 링크, 식별자 {identifier}를 공유해 주세요.
 2. Claude에서 Frame MCP를 쓰실 때는 커넥터 주소로 {base}/frame/mcp 를 입력하고, 회사 계정으로 로그인하시면 됩니다.
 3. 접속이 안 되거나 로그인 오류가 나면, 화면과 시각을 적어 이 메일에 회신해 주세요.
+
+{later_ko}
 
 배포 직후 외부 점검 결과 (HTTP): {checked}
 
@@ -102,6 +108,8 @@ Signing in with a company Microsoft Entra ID account creates the vault account o
 1. Share the addresses above, the vault's SSO direct link and the identifier {identifier} with your staff.
 2. To use Frame MCP in Claude, add a connector with the address {base}/frame/mcp and sign in with a company account.
 3. If something does not open or sign-in fails, reply to this email with a screenshot and the time it happened.
+
+{later_en}
 
 Checked from outside right after the deploy (HTTP): {checked}
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import apply_flow, collection, interrupt, inventory, report, shipped, vault_session
+from .. import apply_flow, collection, interrupt, inventory, later_days, report, shipped, vault_session
 from ..errors import AxeError
 from ..runner import RunResult, run_playbook
 from ..settings import Settings
+from .backup import _setup_details as _backup_details
 from .customers import _ingest_details
 from .deploy import describe
 from .onboard import _details as _tunnel_details
@@ -23,7 +24,7 @@ CONTROLLER = "controller"  # the ingest play runs on localhost; the operator rea
 
 def steps(services: list[str]) -> list[str]:
     """The D-day's steps, in order: before the services, each service of the catalogue, the proof after."""
-    return ["ingest", "preflight", "cloudflared", *services, "health"]
+    return ["ingest", "preflight", "cloudflared", *services, "backup", "health"]
 
 
 def step_report(result: RunResult, customer: str, planning: bool, services: list[str]) -> list[tuple[str, str, str]]:
@@ -59,6 +60,9 @@ def step_report(result: RunResult, customer: str, planning: bool, services: list
         elif step in services:
             d = (stats.get("deploys") or {}).get(step)
             what.append(describe(d) if d else "not ours to deploy (sovereignty customer, T24)" if sovereign else "")
+        elif step == "backup":
+            what.append(_backup_details(customer, stats) if stats.get("backup") else
+                        "not ours to back up (sovereignty customer, T24)" if sovereign else "")
         elif step == "health" and stats.get("health"):
             codes = stats["health"]
             what.append(", ".join(f"{s} {c or 'no answer'}" for s, c in sorted(codes.items())))
@@ -143,12 +147,14 @@ def _finish(args, settings: Settings, result: RunResult, applied: bool, catalogu
                                                  "steps": step_report(result, customer, False, services),
                                                  "legal_name": entry.get("legal_name") or customer,
                                                  "reply_file": str(reply), "ship_log": str(ship_log),
-                                                 "ship_log_line": line}))
+                                                 "ship_log_line": line,
+                                                 "later_days": later_days.operator_steps(customer)}))
         return 0
     report.out.print(f"health from outside: {', '.join(f'{s} {c}' for s, c in sorted(health.items()))}")
     report.out.print(f"reply to {customer}'s IT: {reply} ({'written' if reply_changed else 'unchanged'})", soft_wrap=True)
     report.out.print(f"Ship Log: {ship_log} " + ("(one line added)" if line else "(nothing shipped, no line added)"),
                      soft_wrap=True)
+    print_later_days(customer)
     return 0
 
 
@@ -170,6 +176,14 @@ def _run(settings: Settings, source: str, extravars: dict, customer: str, *, che
         raise
     result.rename_host("localhost", CONTROLLER)
     return result
+
+
+def print_later_days(customer: str) -> None:
+    """The whole onboarding, not only its first day: what the operator runs on the runbook's later days."""
+    report.out.print("after D-day (the runbook's later days):")
+    for step in later_days.operator_steps(customer):
+        report.out.print(f"  {step['day']}  {step['command']}\n        {step['what']}", soft_wrap=True, markup=False,
+                         highlight=False)
 
 
 def _warnings(result: RunResult) -> None:
@@ -211,8 +225,10 @@ def run(args) -> int:
     if not args.apply:
         if args.json:
             report.emit_json(report.as_json(plan, {"mode": "plan", "applied": False,
-                                                   "steps": step_report(plan, args.customer, True, services)}))
+                                                   "steps": step_report(plan, args.customer, True, services),
+                                                   "later_days": later_days.operator_steps(args.customer)}))
         else:
+            print_later_days(args.customer)
             report.out.print("dry run: nothing was changed. Run again with --apply to apply this plan.")
         return 0
     if not would_change:

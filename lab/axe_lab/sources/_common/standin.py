@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERSION = open(os.path.join(HERE, "VERSION")).read().strip()
@@ -29,7 +30,8 @@ def missing_env(names):
 
 
 def serve(name, port, routes, readiness, base_path=""):
-    """routes: {path: callable() -> (status, body)}; readiness: callable() -> [problems]."""
+    """routes: {path: callable() -> (status, body)}, or callable(query) for a route that reads its query string
+    (parse_qs's {name: [values]}); readiness: callable() -> [problems]."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -62,7 +64,8 @@ def serve(name, port, routes, readiness, base_path=""):
             if handler is None:
                 return self._send(404, {"error": "not found", "path": self.path})
             try:
-                status, body = handler()
+                query = parse_qs(urlsplit(self.path).query)
+                status, body = handler(query) if handler.__code__.co_argcount else handler()
             except Exception as exc:  # the stand-in reports, the client sees a 500
                 log("ERROR %s: %s" % (path, exc))
                 status, body = 500, {"error": str(exc)}

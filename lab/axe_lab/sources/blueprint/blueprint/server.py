@@ -1,13 +1,17 @@
 """blueprint's web app stand-in: /, the Entra SSO callback, /health/ready.
 
-Ready only with its Entra SSO settings (trap T10: blueprint must not boot without SSO) and
-frame's MCP token."""
+Ready only with its Entra SSO settings (trap T10: blueprint must not boot without SSO), frame's MCP token
+and its user table. The SSO callback is where a user comes into being: Entra redirects there with a code
+after the Microsoft sign-in; the lab has no Entra, so a lab code `lab:<email>` stands for what Entra would
+vouch for, and the first sign-in creates the user (role 'user'), later ones record lastSignInAt."""
 import os
 
 import standin
+from blueprint import users
 
 PORT = 3000
 SSO = ["AZURE_AD_CLIENT_ID", "AZURE_AD_CLIENT_SECRET", "AZURE_AD_TENANT_ID", "NEXTAUTH_URL", "NEXTAUTH_SECRET"]
+LAB_CODE = "lab:"
 
 
 def readiness():
@@ -20,6 +24,11 @@ def readiness():
     reason = standin.broken_reason()
     if reason:
         problems.append(reason)
+    if not problems:
+        try:
+            users.count()
+        except Exception as exc:  # the volume is missing or unwritable: say so, do not serve
+            problems.append("user table: %s" % exc)
     return problems
 
 
@@ -34,8 +43,16 @@ def sso_config():
                      callback=os.environ.get("NEXTAUTH_URL", "") + "/api/auth/callback/azure-ad")
 
 
-def callback():
-    return 400, {"error": "missing code", "hint": "this is Entra's redirect target"}
+def callback(query):
+    """standin.serve hands a route that takes an argument its query string, as parse_qs reads it."""
+    code = (query.get("code") or [""])[0]
+    if not code:
+        return 400, {"error": "missing code", "hint": "this is Entra's redirect target"}
+    if not code.startswith(LAB_CODE) or "@" not in code[len(LAB_CODE):]:
+        return 400, {"error": "invalid code", "hint": "the lab's Entra stand-in sends lab:<email>"}
+    email = code[len(LAB_CODE):]
+    user, first = users.sign_in(email, email.split("@", 1)[0])
+    return 200, {"signed_in": True, "first_sign_in": first, "user": user}
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """python3 -m frame.cli register-entity --id ID --legal-name NAME [--kind K] [--accounting-standard S]
                      list-entities
+                     audit-summary
 
 Prints one JSON object; exit 0 when done (registering an existing entity changes nothing)."""
 import argparse
@@ -18,7 +19,11 @@ def main(argv):
     reg.add_argument("--kind", default="corporate")
     reg.add_argument("--accounting-standard", default="ksme")
     sub.add_parser("list-entities")
+    sub.add_parser("audit-summary")
     args = parser.parse_args(argv)
+    if args.command == "audit-summary":
+        print(json.dumps(store.audit_summary()))
+        return 0
     if args.command == "list-entities":
         print(json.dumps({"entities": store.entities()}))
         return 0

@@ -1,0 +1,236 @@
+"""The runbook's days after D-day (issue 18), on one customer after a whole D-day: D+1's `axe entity add` (a Korean
+legal name registered in frame and mirrored in hive), the backups (restic on the lab host, Debian's, where Homebrew
+keeps it on a Mac: set up by the D-day's backup step, run by its LaunchAgent, verified by a restore into scratch, a
+deleted frame volume brought back with `axe backup restore`), and D+7's `axe check d7` before and after.
+
+In order, on one host of the module's own (each test starts where the previous one left it).
+"""
+from __future__ import annotations
+
+import json
+import plistlib
+import re
+import time
+
+import pytest
+
+from helpers.after_dday import shipped
+from helpers.lab import ROOT
+
+pytestmark = pytest.mark.lab
+
+CUSTOMER = "bkup"
+LEGAL_NAME = "백업 주식회사 (주) \"Backup\" & Co's"
+ENTITIES = {"bkup-kr": "(주)백업코리아 'KR' & \"본사\""}
+# Added on D+1 with `axe entity add`: quotes, Hangul, an apostrophe, braces that must never become a template.
+NEW_ENTITY, NEW_NAME = "bkup-us", "백업 아메리카 \"US\" & Co's {{ not_a_template }} (주)"
+ALL_ENTITIES = sorted([*ENTITIES, NEW_ENTITY])
+DOCKER = "PATH=/opt/homebrew/bin:$PATH docker"
+AGENT = "/usr/bin/python3 ~/.axe/backups/axe_backup.py"
+
+
+@pytest.fixture(scope="module")
+def d(lab, tmp_path_factory):
+    with shipped(lab, tmp_path_factory.mktemp("backup"), CUSTOMER, LEGAL_NAME, ENTITIES) as d:
+        yield d
+
+
+def agent(d, command: str) -> dict:
+    return json.loads(d.host.ssh(f"{AGENT} {command}", check=False).stdout.strip().splitlines()[-1])
+
+
+def frame_entities(d) -> tuple[int, str]:
+    return d.get("/frame/entities")
+
+
+def restic_password(d) -> str:
+    import sys
+    sys.path.insert(0, str(ROOT / ".collections"))
+    from ansible_collections.axelabs.onboard.plugins.module_utils import vault
+    return vault.backend("bw_serve", url=d.settings["AXE_VAULT_URL"]).get(CUSTOMER, "backup", "RESTIC_BKUP_PASSWORD")
+
+
+def entities_in(d, service: str) -> dict:
+    colour = d.host.ssh(f"{DOCKER} ps --format '{{{{.Names}}}}' --filter name={service}-mcp-").stdout.split()[0]
+    out = d.host.ssh(f"{DOCKER} exec {colour} python3 -m {service}.cli list-entities").stdout
+    return {e["id"]: e for e in json.loads(out)["entities"]}
+
+
+def test_entity_add_registers_a_korean_name_in_frame_and_hive(d):
+    before = (d.customers.read_text(), entities_in(d, "frame"))
+    plan = d.axe("entity", "add", CUSTOMER, NEW_ENTITY, "--legal-name", NEW_NAME, "--accounting-standard", "usgaap")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "dry run: nothing was changed" in plan.stdout and "PII_BKUP_US_PASSPHRASE_1" in plan.stdout
+    assert (d.customers.read_text(), entities_in(d, "frame")) == before  # the plan changed nothing
+    run, out = d.axe_json("entity", "add", CUSTOMER, NEW_ENTITY, "--legal-name", NEW_NAME, "--accounting-standard",
+                          "usgaap", "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    deploys = out["hosts"][CUSTOMER]["deploys"]
+    assert deploys["frame"]["entities_registered"] == [NEW_ENTITY] == deploys["hive"]["entities_registered"]
+    frame, hive = entities_in(d, "frame"), entities_in(d, "hive")
+    assert sorted(frame) == sorted(hive) == ALL_ENTITIES
+    assert frame[NEW_ENTITY]["legal_name"] == hive[NEW_ENTITY]["legal_name"] == NEW_NAME  # byte for byte
+    assert frame[NEW_ENTITY]["accounting_standard"] == "usgaap" and frame["bkup-kr"]["accounting_standard"] == "ksme"
+    assert json.loads(d.get("/frame/entities")[1])["entities"] == ALL_ENTITIES  # served through the edge
+    text = d.customers.read_text()
+    assert NEW_NAME.replace('"', '\\"') in text and "accounting_standard: \"usgaap\"" in text
+    # Again: nothing to change. Under another name: refused, naming what is there.
+    again = d.axe("entity", "add", CUSTOMER, NEW_ENTITY, "--legal-name", NEW_NAME, "--accounting-standard", "usgaap",
+                  "--apply", "--yes")
+    assert again.returncode == 0 and "nothing to change." in again.stdout, again.stdout
+    other = d.axe("entity", "add", CUSTOMER, NEW_ENTITY, "--legal-name", "Another name")
+    assert other.returncode == 1 and f"{CUSTOMER} already has entity {NEW_ENTITY}" in other.stdout
+
+
+def test_entity_add_refuses_a_sovereignty_customer_before_touching_anything(d):
+    d.customers.write_text(d.customers.read_text().replace(
+        "services:", "  selfrun:\n    legal_name: \"셀프런\"\n    primary_domain: selfrun.co.kr\n"
+                     "    public_domain: selfrun.axelabs.ai\n    entities: [selfrun-kr]\n    tailscale_host: selfrun-macmini\n"
+                     "services:", 1))
+    before = d.customers.read_text()
+    run = d.axe("entity", "add", "selfrun", "selfrun-us", "--legal-name", "Self Run US", "--apply", "--yes")
+    assert run.returncode != 0 and "T24: services not declared for selfrun" in run.stdout, run.stdout + run.stderr
+    assert d.customers.read_text() == before
+
+
+def test_the_d_day_set_up_the_backups_with_the_password_in_the_vault_only(d):
+    password = restic_password(d)
+    assert password and len(password) >= 32
+    on_host = d.host.ssh("stat -c %a ~/.axe/backups/restic.pass; cat ~/.axe/backups/restic.pass").stdout.split("\n", 1)
+    assert on_host[0] == "600" and on_host[1] == password  # restic's --password-file, and only there
+    text = d.customers.read_text()
+    assert "RESTIC_BKUP_PASSWORD" in text and password not in text  # a manifest slot, never the value
+    plist = plistlib.loads(d.host.ssh("cat ~/Library/LaunchAgents/ai.axelabs.backup.plist").stdout.encode())
+    assert plist["StartCalendarInterval"] == {"Hour": 3, "Minute": 15}
+    assert plist["ProgramArguments"][-1] == "run"
+    assert "state = " in d.host.ssh("launchctl print gui/501/ai.axelabs.backup").stdout  # loaded
+    # Nothing backed up yet: a finding, and the exit status says so.
+    run, status = d.axe_json("backup", "status", CUSTOMER)
+    assert run.returncode == 1
+    findings = status["hosts"][CUSTOMER]["backup_status"]["findings"]
+    assert [f["problem"] for f in findings] == ["no snapshot yet"]
+    assert findings[0]["next"] == f"axe backup {CUSTOMER} --now --apply"
+
+
+def test_the_d7_review_names_what_is_missing_a_week_early(d):
+    run, out = d.axe_json("check", "d7", CUSTOMER)
+    assert run.returncode == 1, run.stdout + run.stderr
+    found = {(f["area"], f["next"]) for f in out["findings"]}
+    assert found == {("backup", f"axe backup {CUSTOMER} --now --apply"),
+                     ("audit", "ask the customer's admin whether staff set up the Frame connector (D+2), then "
+                               f"axe check d7 {CUSTOMER}")}, out["findings"]
+    assert out["hosts"][CUSTOMER]["d7"]["audit"]["frame"]["entries"] == 2  # the system's registrations only
+
+
+def test_the_launch_agent_runs_a_backup_as_launchd_starts_it(d):
+    # launchd starts the job on its calendar; kickstart starts the same job, in the environment launchd gives it.
+    d.host.ssh("launchctl kickstart gui/501/ai.axelabs.backup")
+    deadline = time.monotonic() + 120
+    last = None
+    while time.monotonic() < deadline:
+        last = d.host.ssh("cat ~/.axe/backups/last-run.json 2>/dev/null", check=False).stdout
+        if last and "finished" in last:
+            break
+        time.sleep(1)
+    record = json.loads(last)
+    assert record["ok"] is True and record["tag"] == "scheduled", record
+    assert record["sources"]["frame"]["counts"] == {"entities": 2}  # the D-day's entity and D+1's
+    assert record["sources"]["hive"]["counts"] == {"entities": 2}
+    assert d.host.ssh("ls ~/.axe/backups/staging 2>&1", check=False).returncode != 0  # the dumps are not left about
+
+
+def test_backup_now_then_status_says_what_the_latest_snapshot_holds(d):
+    plan = d.axe("backup", CUSTOMER, "--now")
+    assert plan.returncode == 0 and "would back up now" in plan.stdout and "dry run: nothing was changed" in plan.stdout
+    run, applied = d.axe_json("backup", CUSTOMER, "--now", "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    made = applied["hosts"][CUSTOMER]["backup"]["run"]
+    assert made["ok"] and made["tag"] == "manual" and re.fullmatch(r"[0-9a-f]{8}", made["snapshot"])
+    run, status = d.axe_json("backup", "status", CUSTOMER)
+    assert run.returncode == 0, run.stdout
+    s = status["hosts"][CUSTOMER]["backup_status"]
+    assert s["findings"] == [] and s["snapshots"] == 2
+    latest = s["latest"]
+    assert latest["id"] == made["snapshot"] and latest["age_hours"] < 1 and latest["size_bytes"] > 0
+    assert latest["holds"]["frame"] == {"kind": "postgres", "file": "dump.sql", "counts": {"entities": 2}}
+    assert set(latest["holds"]) == {"frame", "blueprint", "hive", "vault"}
+    # The set-up again: nothing to change.
+    again = d.axe("backup", CUSTOMER, "--apply", "--yes")
+    assert again.returncode == 0 and "nothing to change." in again.stdout, again.stdout
+
+
+def test_verify_restores_into_scratch_and_matches_the_counts(d):
+    before = d.host.ssh(f"{DOCKER} ps -a --format '{{{{.Names}}}}'").stdout.split()
+    run, out = d.axe_json("backup", "verify", CUSTOMER)
+    assert run.returncode == 0, run.stdout + run.stderr
+    v = out["hosts"][CUSTOMER]["backup_verify"]
+    assert v["ok"] is True and v["missing"] == []
+    checks = {c["service"]: c for c in v["checks"]}
+    assert checks["frame"]["counts"] == checks["frame"]["expected"] == {"entities": 2}
+    assert checks["hive"]["counts"] == {"entities": 2} and checks["vault"]["ok"]
+    after = d.host.ssh(f"{DOCKER} ps -a --format '{{{{.Names}}}}'").stdout.split()
+    assert sorted(after) == sorted(before)  # the scratch containers are gone; nothing live was touched
+    assert not any(n.startswith("axe-verify-") for n in after)
+    status = agent(d, "status")
+    assert status["last_verify"]["ok"] is True
+
+
+def test_a_deleted_frame_volume_comes_back_with_restore(d):
+    assert frame_entities(d)[0] == 200
+    d.host.ssh(f"{DOCKER} rm -f frame-postgres && {DOCKER} volume rm frame-pgdata")
+    assert frame_entities(d)[0] != 200  # frame has lost its data
+    plan = d.axe("backup", "restore", CUSTOMER, "--service", "frame")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "would restore frame from snapshot" in plan.stdout and "dry run: nothing was changed" in plan.stdout
+    assert d.host.ssh(f"{DOCKER} volume ls -q").stdout.split().count("frame-pgdata") == 0  # the plan made nothing
+    run, out = d.axe_json("backup", "restore", CUSTOMER, "--service", "frame", "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    r = out["hosts"][CUSTOMER]["backup_restore"]
+    assert r["counts"] == r["expected"] == {"entities": 2}
+    status, body = frame_entities(d)
+    assert status == 200 and json.loads(body)["entities"] == ALL_ENTITIES
+    assert d.get("/frame/health/ready")[0] == 200
+
+
+def test_restore_while_the_database_runs_keeps_what_it_replaces(d):
+    run, out = d.axe_json("backup", "restore", CUSTOMER, "--service", "frame", "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    kept = out["hosts"][CUSTOMER]["backup_restore"]["before_restore_snapshot"]
+    tags = {s["short_id"]: s.get("tags") for s in json.loads(d.host.ssh(
+        "RESTIC_PASSWORD_FILE=~/.axe/backups/restic.pass /opt/homebrew/bin/restic -r ~/.axe/backups/local "
+        "snapshots --json").stdout)}
+    assert tags[kept] == ["axe", "before-restore"]
+
+
+def test_the_d7_review_passes_once_people_work_and_backups_are_proven(d):
+    status, body = d.get(f"/frame/mcp/journal?entity={NEW_ENTITY}&actor=staff@bkup.co.kr&memo=first")
+    assert status == 200, body  # an employee's first journal entry, through MCP, from outside
+    d.axe("backup", "verify", CUSTOMER)  # the restore proven for the latest snapshot (the one made before restoring)
+    run, out = d.axe_json("check", "d7", CUSTOMER)
+    assert run.returncode == 0 and out["findings"] == [], run.stdout + run.stderr
+    review = out["hosts"][CUSTOMER]["d7"]
+    assert review["audit"]["frame"]["by_people"] == 1 and set(review["health"].values()) == {200}
+    assert review["backup"]["last_verify"]["ok"] is True
+
+
+def test_bad_input_is_named_with_the_next_step(d):
+    run = d.axe("backup", "restore", CUSTOMER)
+    assert run.returncode != 0 and f"axe backup restore {CUSTOMER} --service frame --apply" in run.stderr
+    run = d.axe("backup", "restore", CUSTOMER, "--service", "nosuch")
+    assert run.returncode != 0 and "nosuch is not backed up here (backed up: frame, blueprint, hive, vault)" in run.stdout + run.stderr
+    run = d.axe("backup", "verify", CUSTOMER, "--apply")
+    assert run.returncode != 0 and "changes nothing" in run.stderr
+    run = d.axe("backup", CUSTOMER, "--at", "25:00")
+    assert run.returncode != 0 and "--at '25:00' is not a time of day" in run.stderr
+
+
+def test_no_restic_password_in_anything_a_run_left(d, lab):
+    password = restic_password(d)
+    haystacks = list(d.outputs) + [d.customers.read_text()]
+    for path in (lab.base / "state").rglob("*"):
+        if path.is_file() and "vault" not in path.parts and path.stat().st_size < 20_000_000:
+            haystacks.append(path.read_bytes().decode("utf-8", "replace"))
+    assert len(haystacks) > 10
+    assert [h[:80] for h in haystacks if password in h] == []
+    logs = d.host.ssh("cat ~/.axe/backups/logs/* ~/.axe/backups/*.json 2>/dev/null", check=False).stdout
+    assert logs and password not in logs
