@@ -1,5 +1,9 @@
 """The runbook's days after D-day (issue 18), on one customer after a whole D-day: D+1's `axe entity add` (a Korean
-legal name registered in frame and mirrored in hive), the backups (restic on the lab host, Debian's, where Homebrew
+legal name registered in frame and mirrored in hive), D+1's `axe blueprint admin` (before the admin's first sign-in it
+fails naming the sign-in and the exact command to run after it; the first sign-in through the edge - the SSO callback,
+with the lab's code for what Entra sends - creates the user; dry run, grant, no change; an address with quotes and
+Hangul is data, one that could only be SQL is refused before any SSH; roles read on the host with blueprint's own
+user-table command), the backups (restic on the lab host, Debian's, where Homebrew
 keeps it on a Mac: set up by the D-day's backup step, run by its LaunchAgent, verified by a restore into scratch, a
 deleted frame volume brought back with `axe backup restore`), and D+7's `axe check d7` before and after.
 
@@ -10,7 +14,9 @@ from __future__ import annotations
 import json
 import plistlib
 import re
+import shlex
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -25,6 +31,10 @@ ENTITIES = {"bkup-kr": "(주)백업코리아 'KR' & \"본사\""}
 # Added on D+1 with `axe entity add`: quotes, Hangul, an apostrophe, braces that must never become a template.
 NEW_ENTITY, NEW_NAME = "bkup-us", "백업 아메리카 \"US\" & Co's {{ not_a_template }} (주)"
 ALL_ENTITIES = sorted([*ENTITIES, NEW_ENTITY])
+SITE = f"https://{CUSTOMER}.axelabs.ai/"
+ADMIN = f"admin@{CUSTOMER}.co.kr"
+ODD = f"김.o'neil'--@{CUSTOMER}.co.kr"  # a quote would end a naive SQL string; Hangul must survive every hop
+CALLBACK = "/api/auth/callback/azure-ad"
 DOCKER = "PATH=/opt/homebrew/bin:$PATH docker"
 AGENT = "/usr/bin/python3 ~/.axe/backups/axe_backup.py"
 
@@ -91,6 +101,109 @@ def test_entity_add_refuses_a_sovereignty_customer_before_touching_anything(d):
     run = d.axe("entity", "add", "selfrun", "selfrun-us", "--legal-name", "Self Run US", "--apply", "--yes")
     assert run.returncode != 0 and "T24: services not declared for selfrun" in run.stdout, run.stdout + run.stderr
     assert d.customers.read_text() == before
+
+
+def user(d, email):
+    """The user row as blueprint holds it, read on the host (None: never signed in)."""
+    out = d.docker(f"docker exec blueprint-app python3 -m blueprint.db show-user -- {shlex.quote(email)}")
+    return json.loads(out)["user"]
+
+
+def users(d):
+    return int(d.docker("docker exec blueprint-app python3 -c 'from blueprint import users; print(users.count())'"))
+
+
+def sign_in(d, email):
+    status, body = d.get(f"{CALLBACK}?code={quote('lab:' + email, safe='')}")
+    assert status == 200, (status, body)
+    return json.loads(body)
+
+
+def admin(d, email, *flags):
+    run = d.axe("blueprint", "admin", CUSTOMER, email, *flags)
+    return run, run.stdout + run.stderr
+
+
+def test_before_the_first_sign_in_dry_run_and_apply_fail_naming_the_next_step(d):
+    for flags in ((), ("--apply", "--yes")):
+        run, output = admin(d, ADMIN, *flags)
+        assert run.returncode == 1, output
+        assert f"{ADMIN} has not signed in to blueprint yet" in output
+        assert f"have them sign in at {SITE} with Microsoft, then run again: `axe blueprint admin {CUSTOMER} {ADMIN} --apply`" \
+            in output
+        assert f"axe blueprint admin {CUSTOMER}: plan (check mode, nothing changed)" in output
+        assert f"axe blueprint admin {CUSTOMER}: applied" not in output  # the failed plan stops the apply
+    assert user(d, ADMIN) is None and users(d) == 0
+
+
+def test_the_first_sign_in_through_the_edge_creates_the_user(d):
+    assert d.get(CALLBACK)[0] == 400  # Entra's redirect target without a code, as before
+    first = sign_in(d, ADMIN)
+    assert first["first_sign_in"] and first["user"]["role"] == "user" and first["user"]["email"] == ADMIN
+    again = sign_in(d, ADMIN)
+    assert not again["first_sign_in"] and again["user"]["id"] == first["user"]["id"]
+    assert again["user"]["lastSignInAt"] > first["user"]["lastSignInAt"]
+    assert user(d, ADMIN)["role"] == "user" and users(d) == 1
+
+
+def test_dry_run_says_it_would_grant_and_changes_nothing(d):
+    run, output = admin(d, ADMIN)
+    assert run.returncode == 0, output
+    assert f"{ADMIN}: would grant blueprint's admin role (now user)" in output
+    assert f"{ADMIN}: user" in output and f"{ADMIN}: admin" in output  # the diff of the role line
+    assert "dry run: nothing was changed" in output
+    assert user(d, ADMIN)["role"] == "user"
+
+
+def test_apply_grants_and_again_changes_nothing(d):
+    run, output = admin(d, ADMIN, "--apply", "--yes")
+    assert run.returncode == 0, output
+    assert f"{ADMIN}: granted blueprint's admin role (was user)" in output
+    assert user(d, ADMIN)["role"] == "admin"
+
+    run, again = d.axe_json("blueprint", "admin", CUSTOMER, ADMIN, "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert again["changed"] == 0 and again["applied"] is False  # the plan found nothing to change: no apply run
+    report = again["hosts"][CUSTOMER]["blueprint_admin"]
+    assert (report["role_before"], report["granted"]) == ("admin", False)
+    run, output = admin(d, ADMIN, "--apply", "--yes")
+    assert f"{ADMIN}: already blueprint's admin, nothing to change" in output and "nothing to change." in output
+
+
+def test_an_address_with_quotes_and_hangul_is_data_and_one_that_is_sql_is_refused(d):
+    assert sign_in(d, ODD)["user"]["email"] == ODD
+    run, output = admin(d, ODD, "--apply", "--yes")
+    assert run.returncode == 0, output
+    assert user(d, ODD)["role"] == "admin" and user(d, ADMIN)["role"] == "admin" and users(d) == 2
+
+    sql = f"x'; DROP TABLE User; --@{CUSTOMER}.co.kr"
+    run, output = admin(d, sql, "--apply", "--yes")
+    assert run.returncode == 2, output
+    assert f"{sql!r} is not an email address: it contains whitespace" in output
+    assert "give the address the user signs in to Microsoft with" in output
+    assert "check mode" not in output  # refused before any run
+    assert users(d) == 2
+
+
+def test_the_playbook_without_axe_plans_the_grant_in_check_mode(d):
+    newcomer = f"new@{CUSTOMER}.co.kr"
+    sign_in(d, newcomer)
+    run = d.playbook("blueprint_admin", "-e", json.dumps({"blueprint_admin_email": newcomer}), "--check", "--diff")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"-{newcomer}: user" in run.stdout and f"+{newcomer}: admin" in run.stdout
+    assert "changed=1" in run.stdout
+    assert user(d, newcomer)["role"] == "user"
+
+
+def test_blueprint_app_not_running_names_the_deploy(d):
+    d.docker("docker stop blueprint-app >/dev/null")
+    try:
+        run, output = admin(d, ADMIN)
+        assert run.returncode == 1, output
+        assert f"blueprint-app is not running on {CUSTOMER} (exited)" in output
+        assert f"`axe deploy blueprint {CUSTOMER} --apply`" in output
+    finally:
+        d.docker("docker start blueprint-app >/dev/null")
 
 
 def test_the_d_day_set_up_the_backups_with_the_password_in_the_vault_only(d):

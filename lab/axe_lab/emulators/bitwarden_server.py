@@ -17,7 +17,17 @@ CLI was seen to send):
   POST api/accounts/key-management/user-key-id, api/accounts/verify-password
   POST api/ciphers, api/ciphers/create (organization items, with collection ids)
   GET|PUT|DELETE api/ciphers/{id}; PUT api/ciphers/{id}/delete|restore; PUT|POST api/ciphers/{id}/collections
+  POST api/organizations (what the web vault sends: the org key shared to the creator, the first collection)
   GET|POST api/organizations/{org}/collections[/details]; GET api/collections
+  GET api/organizations/{org}/collections/{col}/details; PUT|POST api/organizations/{org}/collections/{col}
+  GET api/organizations/{org}/users[/{member}]; POST .../users/invite; POST .../users/{member}/confirm
+  GET api/users/{user}/public-key
+Organizations, members and collection access follow Vaultwarden (src/api/core/organizations.rs): a member
+has an id of its own (the organization user id), a type (0 Owner, 1 Admin, 2 User, 3 Manager), a status
+(0 Invited, 1 Accepted, 2 Confirmed) and access to all collections or to the ones it is given; an invited
+email with no account gets a placeholder user (no password, no keys), as Vaultwarden's invite makes one; with
+no mail server (the lab has none) an invited existing user is accepted at once, and confirming shares the
+organization key to them (`bw confirm org-member`).
 Anything else is logged (--log) and answered 404, so a route a new CLI needs shows up in the log.
 
 Lab knobs (never used by the product), with --lab-knobs: POST /_lab/server {"accountKeys": false}
@@ -108,11 +118,22 @@ def account_keys(account):
             "signatureKeyPair": None, "securityState": None, "object": "privateKeys"}
 
 
+def member_id(account_id, member):
+    """The organization user id (Vaultwarden's membership uuid); organizations the lab's tooling seeded
+    before members had one use the account's id."""
+    return member.get("id") or account_id
+
+
+def full_access(member):
+    """Vaultwarden's has_full_access: access to all collections (or Owner/Admin), confirmed."""
+    return (member.get("accessAll", True) or member.get("type", 0) in (0, 1)) and member.get("status", 2) == 2
+
+
 def organizations_of(account):
     out = []
     for org in STATE["organizations"].values():
         member = org["members"].get(account["id"])
-        if not member:
+        if not member or member.get("status", 2) != 2:  # the profile lists confirmed memberships
             continue
         out.append({
             "id": org["id"], "name": org["name"], "key": member["key"], "type": member["type"],
@@ -123,15 +144,18 @@ def organizations_of(account):
             "usePasswordManager": True, "useActivateAutofillPolicy": False, "selfHost": True,
             "usersGetPremium": True, "seats": None, "maxCollections": None, "maxStorageGb": 1,
             "ssoBound": False, "identifier": None, "permissions": {}, "resetPasswordEnrolled": False,
-            "userId": account["id"], "hasPublicAndPrivateKeys": True, "providerId": None, "providerName": None,
+            "userId": account["id"], "hasPublicAndPrivateKeys": bool(org.get("publicKey") and org.get("privateKey")),
+            "providerId": None, "providerName": None,
             "providerType": None, "familySponsorshipFriendlyName": None, "familySponsorshipAvailable": False,
             "planProductType": 3, "productTierType": 3, "keyConnectorEnabled": False, "keyConnectorUrl": None,
             "familySponsorshipLastSyncDate": None, "familySponsorshipValidUntil": None,
             "familySponsorshipToDelete": None, "accessSecretsManager": False,
-            "limitCollectionCreation": False, "limitCollectionDeletion": False, "limitItemDeletion": False,
-            "allowAdminAccessToAllCollectionItems": True, "userIsManagedByOrganization": False,
+            "limitCollectionCreation": member["type"] not in (0, 1), "limitCollectionDeletion": True,
+            "limitItemDeletion": False, "allowAdminAccessToAllCollectionItems": True,
+            "userIsManagedByOrganization": False,
             "userIsClaimedByOrganization": False, "isMember": True, "isProviderUser": False,
-            "organizationUserId": account["id"], "useRiskInsights": False, "useAdminSponsoredFamilies": False,
+            "organizationUserId": member_id(account["id"], member), "useRiskInsights": False,
+            "useAdminSponsoredFamilies": False,
         })
     return out
 
@@ -148,17 +172,37 @@ def profile(account):
     }
 
 
-def org_ids(account):
-    return {o["id"] for o in STATE["organizations"].values() if account["id"] in o["members"]}
+def collection_json(col):
+    """A collection as Vaultwarden's Collection::to_json gives it."""
+    return {"externalId": col.get("externalId"), "id": col["id"], "organizationId": col["organizationId"],
+            "name": col["name"], "type": 0, "defaultUserCollectionEmail": None, "object": "collection"}
+
+
+def access_of(account, org, col):
+    """(readOnly, hidePasswords, manage) of a confirmed member for a collection, or None without access."""
+    member = org["members"].get(account["id"])
+    if not member or member.get("status", 2) != 2:
+        return None
+    if full_access(member):
+        return False, False, member["type"] in (0, 1, 3)
+    given = (col.get("users") or {}).get(account["id"])
+    if given is None:
+        return None
+    return given["readOnly"], given["hidePasswords"], bool(given.get("manage"))
 
 
 def collections_of(account, org_id=None):
+    """The collections an account sees (its sync, GET /collections): all of an organization it has full access
+    to, else the ones it was given."""
     out = []
     for org in STATE["organizations"].values():
         if account["id"] not in org["members"] or (org_id and org["id"] != org_id):
             continue
         for col in org["collections"]:
-            out.append(dict(col, readOnly=False, hidePasswords=False, manage=True, object="collectionDetails"))
+            access = access_of(account, org, col)
+            if access is not None:
+                out.append(dict(collection_json(col), readOnly=access[0], hidePasswords=access[1], manage=access[2],
+                                object="collectionDetails"))
     return out
 
 
@@ -168,9 +212,20 @@ def cipher_view(cipher):
 
 
 def visible_ciphers(account):
-    orgs = org_ids(account)
-    return [c for c in STATE["ciphers"].values()
-            if (c.get("organizationId") in orgs) or (not c.get("organizationId") and c["userId"] == account["id"])]
+    """The account's own items, and an organization's items it can reach: all of them with full access, else
+    those in a collection it was given (a membership not yet confirmed reaches none)."""
+    out = []
+    for c in STATE["ciphers"].values():
+        org = STATE["organizations"].get(c.get("organizationId")) if c.get("organizationId") else None
+        if org is None:
+            if not c.get("organizationId") and c["userId"] == account["id"]:
+                out.append(c)
+            continue
+        member = org["members"].get(account["id"])
+        if member and (full_access(member) or any(access_of(account, org, col) is not None for col in org["collections"]
+                                                  if col["id"] in (c.get("collectionIds") or []))):
+            out.append(c)
+    return out
 
 
 def user_decryption(account):
@@ -197,9 +252,10 @@ def issue(account, client_id, scope, refresh=None):
     return access, refresh
 
 
-def account_by_email(email):
+def account_by_email(email, placeholders=False):
+    """The account of an email; an invited email's placeholder user (no password yet) only when asked."""
     for account in STATE["accounts"].values():
-        if account["email"] == (email or "").strip().lower():
+        if account["email"] == (email or "").strip().lower() and (placeholders or not account.get("placeholder")):
             return account
     return None
 
@@ -315,12 +371,13 @@ class Handler(JSONHandler):
         grant = form.get("grant_type")
         if grant == "password":
             account = account_by_email(form.get("username"))
-            if account is None or not secrets.compare_digest(account["passwordHash"], form.get("password") or ""):
+            if account is None or not form.get("password") or \
+                    not secrets.compare_digest(account["passwordHash"], form.get("password")):
                 raise grant_error("invalid_username_or_password", "Username or password is incorrect. Try again.")
             return token_answer(account, form.get("client_id") or "cli", form.get("scope") or "api offline_access")
         if grant == "client_credentials":
             client_id = form.get("client_id") or ""
-            account = next((a for a in STATE["accounts"].values() if a["apiKey"]["clientId"] == client_id), None)
+            account = next((a for a in STATE["accounts"].values() if (a.get("apiKey") or {}).get("clientId") == client_id), None)
             if account is None or not secrets.compare_digest(account["apiKey"]["clientSecret"], form.get("client_secret") or ""):
                 raise Fail(400, {"error": "invalid_client", "error_description": "invalid_client",
                                  "ErrorModel": {"Message": "Invalid client credentials.", "Object": "error"}})
@@ -359,8 +416,17 @@ class Handler(JSONHandler):
                     "object": "sync"}
         if path == "/collections" and method == "GET":
             return {"data": collections_of(account), "continuationToken": None, "object": "list"}
+        if (method, path) == ("POST", "/organizations"):
+            return self.create_organization(account, self._body())
         if path.startswith("/organizations/"):
-            return self.organization(method, path.split("/")[2:], account)
+            return self.organization(method, path.split("/")[2:], account, query)
+        if method == "GET" and path.startswith("/users/") and path.endswith("/public-key"):
+            user = STATE["accounts"].get(path.split("/")[2])
+            if user is None:
+                raise error(404, "User doesn't exist")
+            if not user.get("publicKey"):
+                raise error(404, "User has no public_key")
+            return {"userId": user["id"], "publicKey": user["publicKey"], "object": "userKey"}
         if path == "/ciphers" and method == "POST":
             return self.create_cipher(account, self._body(), None)
         if path == "/ciphers/create" and method == "POST":
@@ -370,26 +436,231 @@ class Handler(JSONHandler):
             return self.cipher(method, path.split("/")[2:], account)
         raise error(404, "Not found.")
 
-    def organization(self, method, parts, account):
+    def create_organization(self, account, body):
+        """POST /api/organizations as the web vault sends it: the creator is its Owner, confirmed, with access to
+        all collections; the organization key comes shared to the creator (`key`), the first collection's name
+        encrypted under it (`collectionName`), the organization's own key pair optional (`keys`)."""
+        for field in ("name", "billingEmail", "collectionName", "key"):
+            if not isinstance(body.get(field), str) or not body.get(field):
+                raise error(400, "The %s%s field is required." % (field[0].upper(), field[1:]))
+        if "planType" not in body:
+            raise error(400, "The PlanType field is required.")
+        keys = body.get("keys") or {}
+        org_id = str(uuid.uuid4())
+        org = {"id": org_id, "name": body["name"], "billingEmail": body["billingEmail"],
+               "publicKey": keys.get("publicKey"), "privateKey": keys.get("encryptedPrivateKey"),
+               "members": {account["id"]: {"id": str(uuid.uuid4()), "key": body["key"], "type": 0, "status": 2,
+                                           "accessAll": True, "invitedByEmail": None}},
+               "collections": [{"id": str(uuid.uuid4()), "organizationId": org_id, "name": body["collectionName"],
+                                "externalId": None, "users": {}}]}
+        STATE["organizations"][org_id] = org
+        self._touch(org_id)
+        return self.organization_json(org)
+
+    @staticmethod
+    def organization_json(org):
+        """Vaultwarden's Organization::to_json, the fields a client reads."""
+        return {"id": org["id"], "name": org["name"], "businessName": org["name"], "billingEmail": org.get("billingEmail"),
+                "seats": None, "maxCollections": None, "maxStorageGb": 32767, "use2fa": True, "useCustomPermissions": True,
+                "useDirectory": False, "useEvents": False, "useGroups": False, "useTotp": True, "usePolicies": True,
+                "useScim": False, "useSso": False, "useKeyConnector": False, "usePasswordManager": True,
+                "useSecretsManager": False, "selfHost": True, "useApi": True,
+                "hasPublicAndPrivateKeys": bool(org.get("publicKey") and org.get("privateKey")),
+                "useResetPassword": False, "allowAdminAccessToAllCollectionItems": True,
+                "limitCollectionCreation": True, "limitCollectionDeletion": True, "limitItemDeletion": False,
+                "planType": 6, "usersGetPremium": True, "object": "organization"}
+
+    @staticmethod
+    def member_json(org, account_id, member, include_collections=False):
+        """Vaultwarden's Membership::to_json_user_details."""
+        user = STATE["accounts"].get(account_id) or {}
+        collections = []
+        if include_collections and not (member.get("accessAll", True) or member.get("type", 0) in (0, 1)):
+            for col in org["collections"]:
+                given = (col.get("users") or {}).get(account_id)
+                if given is not None:
+                    collections.append({"id": col["id"], "readOnly": given["readOnly"],
+                                        "hidePasswords": given["hidePasswords"], "manage": bool(given.get("manage"))})
+        return {"id": member_id(account_id, member), "userId": account_id,
+                "name": user.get("name") if member.get("status", 2) >= 1 else None, "email": user.get("email"),
+                "externalId": None, "avatarColor": None, "groups": [], "collections": collections,
+                "status": member.get("status", 2), "type": member.get("type", 0),
+                "accessAll": bool(member.get("accessAll", True)), "twoFactorEnabled": False,
+                "resetPasswordEnrolled": False, "hasMasterPassword": bool(user.get("passwordHash")),
+                "permissions": None, "ssoBound": False, "managedByOrganization": False,
+                "claimedByOrganization": False, "usesKeyConnector": False, "accessSecretsManager": False,
+                "object": "organizationUserUserDetails"}
+
+    @staticmethod
+    def member_by_id(org, wanted):
+        for account_id, member in org["members"].items():
+            if member_id(account_id, member) == wanted:
+                return account_id, member
+        raise error(400, "The specified user isn't a member of the organization")
+
+    def collection_users(self, org, body):
+        """A collection request's `users` ({id: organization user id, readOnly, hidePasswords, manage}), checked as
+        Vaultwarden does; members with access to all collections are skipped (they need no entry)."""
+        if body.get("groups"):
+            raise error(400, "Invalid group")
+        users = {}
+        for entry in body.get("users") or []:
+            try:
+                account_id, member = self.member_by_id(org, entry.get("id"))
+            except Fail:
+                raise error(400, "Invalid member")
+            if member.get("accessAll", True) or member.get("type", 0) in (0, 1):
+                continue
+            users[account_id] = {"readOnly": bool(entry.get("readOnly")), "hidePasswords": bool(entry.get("hidePasswords")),
+                                 "manage": bool(entry.get("manage"))}
+        return users
+
+    def access_details(self, org, col, account):
+        """A collection with who has access (Vaultwarden's collectionAccessDetails): the members given it by id,
+        then (in the list) the confirmed members with access to all."""
+        access = access_of(account, org, col) or (True, True, False)
+        users = [{"id": member_id(aid, org["members"][aid]), "readOnly": u["readOnly"], "hidePasswords": u["hidePasswords"],
+                  "manage": bool(u.get("manage"))} for aid, u in (col.get("users") or {}).items() if aid in org["members"]]
+        return dict(collection_json(col), readOnly=access[0], hidePasswords=access[1], manage=access[2],
+                    assigned=access_of(account, org, col) is not None, users=users, groups=[],
+                    object="collectionAccessDetails")
+
+    def organization(self, method, parts, account, query=None):
         org = STATE["organizations"].get(parts[0])
-        if org is None or account["id"] not in org["members"]:
+        member = org["members"].get(account["id"]) if org else None
+        if org is None or member is None or member.get("status", 2) != 2:
             raise error(404, "Organization not found.")
-        if parts[1:] in (["collections"], ["collections", "details"]):
+        admin = member.get("type", 0) in (0, 1)
+        manager = admin or member.get("type") == 3
+        rest = parts[1:]
+        if method == "GET" and rest == []:
+            if not admin:
+                raise error(400, "You need to be Admin or Owner to call this endpoint")
+            return self.organization_json(org)
+        if rest in (["collections"], ["collections", "details"]):
             if method == "GET":
-                data = collections_of(account, org["id"])
-                if parts[1:] == ["collections"]:
-                    data = [dict(c, object="collection") for c in data]
+                if rest == ["collections"]:
+                    if not full_access(member):
+                        raise error(404, "Resource not found.")
+                    data = [collection_json(c) for c in org["collections"]]
+                else:
+                    data = []
+                    manage_all = [{"id": member_id(aid, m), "readOnly": False, "hidePasswords": False, "manage": True}
+                                  for aid, m in org["members"].items() if full_access(m)]
+                    for col in org["collections"]:
+                        if full_access(member) or access_of(account, org, col) is not None:
+                            details = self.access_details(org, col, account)
+                            details["users"] += manage_all
+                            data.append(dict(details, unmanaged=False))
                 return {"data": data, "continuationToken": None, "object": "list"}
-            if method == "POST" and parts[1:] == ["collections"]:
+            if method == "POST" and rest == ["collections"]:
+                if not manager:
+                    raise error(400, "You don't have permission to create collections")
                 body = self._body()
                 if not body.get("name"):
                     raise error(400, "The Name field is required.")
+                users = self.collection_users(org, body)
                 col = {"id": str(uuid.uuid4()), "organizationId": org["id"], "name": body["name"],
-                       "externalId": body.get("externalId")}
+                       "externalId": body.get("externalId") or None, "users": users}
                 org["collections"].append(col)
                 self._touch(org["id"])
-                return dict(col, groups=body.get("groups") or [], users=body.get("users") or [], object="collectionAccessDetails")
+                return self.access_details(org, col, account) | {"object": "collectionDetails"}
+        if len(rest) >= 2 and rest[0] == "collections":
+            col = next((c for c in org["collections"] if c["id"] == rest[1]), None)
+            if col is None:
+                raise error(400, "Collection not found")
+            if method == "GET" and rest[2:] == ["details"]:
+                if not manager:
+                    raise error(400, "You need to be a Manager, Admin or Owner to call this endpoint")
+                return self.access_details(org, col, account)
+            if method in ("PUT", "POST") and rest[2:] == []:
+                if not manager:
+                    raise error(400, "You need to be a Manager, Admin or Owner to call this endpoint")
+                body = self._body()
+                if not body.get("name"):
+                    raise error(400, "The Name field is required.")
+                users = self.collection_users(org, body)
+                col.update(name=body["name"], externalId=(body.get("externalId") or "").strip() or None, users=users)
+                self._touch(org["id"])
+                return self.access_details(org, col, account) | {"object": "collectionDetails"}
+        if rest and rest[0] == "users":
+            return self.organization_users(method, rest[1:], org, account, member, query or {})
         raise error(404, "Not found.")
+
+    def organization_users(self, method, rest, org, account, member, query):
+        admin = member.get("type", 0) in (0, 1)
+        include = str(query.get("includeCollections", "")).lower() == "true"
+        if method == "GET" and rest == []:
+            if not full_access(member):
+                raise error(404, "Resource not found.")
+            return {"data": [self.member_json(org, aid, m, include) for aid, m in org["members"].items()],
+                    "continuationToken": None, "object": "list"}
+        if not admin:
+            raise error(400, "You need to be Admin or Owner to call this endpoint")
+        if method == "POST" and rest == ["invite"]:
+            return self.invite(org, account, member, self._body())
+        if method == "GET" and len(rest) == 1:
+            account_id, found = self.member_by_id(org, rest[0])
+            wants = include or str(query.get("includeGroups", "")).lower() == "true"
+            return self.member_json(org, account_id, found, wants)
+        if method == "POST" and len(rest) == 2 and rest[1] == "confirm":
+            account_id, found = self.member_by_id(org, rest[0])
+            key = self._body().get("key") or ""
+            if not key:
+                raise error(400, "Key or UserId is not set, unable to process request")
+            if found.get("type") != 2 and member.get("type") != 0:
+                raise error(400, "Only Owners can confirm Managers, Admins or Owners")
+            if found.get("status") != 1:
+                raise error(400, "User in invalid state")
+            found.update(status=2, key=key)
+            self._touch(org["id"], account_id)
+            return None
+        raise error(404, "Not found.")
+
+    def invite(self, org, account, member, body):
+        """POST .../users/invite as Vaultwarden's send_invite: emails, type, collections (for members without
+        access to all), groups (none here). No mail server: an existing user is accepted at once; an email with
+        no account gets a placeholder user, invited."""
+        emails = body.get("emails")
+        if not isinstance(emails, list) or not emails or "type" not in body or not isinstance(body.get("groups", []), list):
+            raise error(400, "The Emails, Groups and Type fields are required.")
+        try:
+            new_type = int(body["type"])
+        except (TypeError, ValueError):
+            raise error(400, "Invalid type")
+        if new_type not in (0, 1, 2, 3, 4):
+            raise error(400, "Invalid type")
+        new_type = 3 if new_type == 4 else new_type
+        if new_type != 2 and member.get("type") != 0:
+            raise error(400, "Only Owners can invite Managers, Admins or Owners")
+        if body.get("groups"):
+            raise error(400, "Invalid group")
+        known = {c["id"] for c in org["collections"]}
+        for col in body.get("collections") or []:
+            if col.get("id") not in known:
+                raise error(400, "Invalid collection")
+        access_all = new_type in (0, 1)
+        for email in emails:
+            user = account_by_email(email, placeholders=True)
+            status = 0
+            if user is None:
+                user = {"id": str(uuid.uuid4()), "email": str(email).strip().lower(), "name": None,
+                        "passwordHash": "", "placeholder": True}
+                STATE["accounts"][user["id"]] = user
+            elif user["id"] in org["members"]:
+                raise error(400, "User already in organization: %s" % email)
+            elif user.get("passwordHash"):
+                status = 1  # no mail server: an existing user is accepted at once
+            org["members"][user["id"]] = {"id": str(uuid.uuid4()), "key": None, "type": new_type, "status": status,
+                                          "accessAll": access_all, "invitedByEmail": account["email"]}
+            if not access_all:
+                for col in body.get("collections") or []:
+                    target = next(c for c in org["collections"] if c["id"] == col["id"])
+                    target.setdefault("users", {})[user["id"]] = {
+                        "readOnly": bool(col.get("readOnly")), "hidePasswords": bool(col.get("hidePasswords")),
+                        "manage": bool(col.get("manage"))}
+        self._touch(org["id"])
+        return None
 
     def _touch(self, org_id=None, user_id=None):
         """A change: the revision date of every account that sees it moves (what `bw sync` checks)."""
@@ -523,6 +794,14 @@ def add_accounts(made):
     for account in made.get("accounts", []):
         for old in [a for a in STATE["accounts"].values() if a["email"] == account["email"] and a["id"] != account["id"]]:
             del STATE["accounts"][old["id"]]
+            if old.get("placeholder"):
+                # Signing up after an invite: the invited memberships (and their collections) are the new account's.
+                for org in STATE["organizations"].values():
+                    if old["id"] in org["members"]:
+                        org["members"][account["id"]] = org["members"].pop(old["id"])
+                    for col in org["collections"]:
+                        if old["id"] in (col.get("users") or {}):
+                            col["users"][account["id"]] = col["users"].pop(old["id"])
         STATE["accounts"].setdefault(account["id"], account)
     for org in made.get("organizations", []):
         STATE["organizations"].setdefault(org["id"], org)
