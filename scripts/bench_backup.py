@@ -32,10 +32,12 @@ def axe(*args: str) -> tuple[float, dict]:
 
 def grow(customer: str, rows: int) -> None:
     sql = ("INSERT INTO audit_log (actor, action, entity_id, detail) SELECT 'bench', 'journal.create', e.id, "
-           f"repeat('x', 200) FROM entities e, generate_series(1, {int(rows)}) LIMIT {int(rows)}")
-    cmd = ("PATH=/opt/homebrew/bin:$PATH docker exec frame-postgres sh -c "
-           f"'PGPASSWORD=\"$FRAME_DB_PASSWORD\" /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -U frame -d postgres -qc \"{sql}\"'")
-    subprocess.run([str(BIN / "axe"), "lab", "ssh", customer, "--", cmd], check=True, capture_output=True, timeout=300)
+           f"repeat('x', 200) FROM entities e, generate_series(1, {int(rows)}) LIMIT {int(rows)};\n")
+    # The SQL on stdin: no quoting through ssh, sh and psql.
+    cmd = ("PATH=/opt/homebrew/bin:$PATH docker exec -i frame-postgres sh -c "
+           "'PGPASSWORD=\"$FRAME_DB_PASSWORD\" exec /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -U frame -d postgres -q'")
+    subprocess.run([str(BIN / "axe"), "lab", "ssh", customer, "--", cmd], input=sql, text=True, check=True,
+                   capture_output=True, timeout=300)
 
 
 def main() -> int:

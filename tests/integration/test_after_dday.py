@@ -228,10 +228,13 @@ def test_the_d_day_set_up_the_backups_with_the_password_in_the_vault_only(d):
 def test_the_d7_review_names_what_is_missing_a_week_early(d):
     run, out = d.axe_json("check", "d7", CUSTOMER)
     assert run.returncode == 1, run.stdout + run.stderr
-    found = {(f["area"], f["next"]) for f in out["findings"]}
+    found = {(f["area"], f["next"]) for f in out["findings"] if f["area"] != "vault"}
     assert found == {("backup", f"axe backup {CUSTOMER} --now --apply"),
                      ("audit", "ask the customer's admin whether staff set up the Frame connector (D+2), then "
                                f"axe check d7 {CUSTOMER}")}, out["findings"]
+    # No customer-side vault session on this host yet (D-day step 3): the vault is a finding naming that step.
+    [vault] = [f for f in out["findings"] if f["area"] == "vault"]
+    assert vault["next"].startswith(f"axe vault session {CUSTOMER}"), vault
     assert out["hosts"][CUSTOMER]["d7"]["audit"]["frame"]["entries"] == 2  # the system's registrations only
 
 
@@ -315,12 +318,13 @@ def test_restore_while_the_database_runs_keeps_what_it_replaces(d):
     assert tags[kept] == ["axe", "before-restore"]
 
 
-def test_the_d7_review_passes_once_people_work_and_backups_are_proven(d):
+def test_the_d7_review_clears_audit_and_backups_once_people_work_and_a_restore_is_proven(d):
     status, body = d.get(f"/frame/mcp/journal?entity={NEW_ENTITY}&actor=staff@bkup.co.kr&memo=first")
     assert status == 200, body  # an employee's first journal entry, through MCP, from outside
     d.axe("backup", "verify", CUSTOMER)  # the restore proven for the latest snapshot (the one made before restoring)
     run, out = d.axe_json("check", "d7", CUSTOMER)
-    assert run.returncode == 0 and out["findings"] == [], run.stdout + run.stderr
+    # Left: the vault, whose organization is D+2's (tests/integration/test_vault_org.py reviews it built).
+    assert run.returncode == 1 and [f["area"] for f in out["findings"]] == ["vault"], run.stdout + run.stderr
     review = out["hosts"][CUSTOMER]["d7"]
     assert review["audit"]["frame"]["by_people"] == 1 and set(review["health"].values()) == {200}
     assert review["backup"]["last_verify"]["ok"] is True

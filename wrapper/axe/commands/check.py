@@ -58,10 +58,19 @@ def d7_findings(customer: str, d7: dict, now_iso: str | None = None) -> list[dic
     if vault is not None and vault.get("error"):
         add("vault", f"the vault organization could not be checked: {vault['error']}",
             vault.get("next") or f"axe vault session {customer} --verify")
-    elif vault is not None and vault.get("changes"):
-        add("vault", "the vault organization is not as planned: " + "; ".join(vault["changes"]),
-            f"axe vault org {customer} --apply")
+    elif vault is not None:
+        if vault.get("changes"):
+            add("vault", "the vault organization is not as planned: " + "; ".join(vault["changes"]),
+                f"axe vault org {customer} --apply")
+        for problem in vault.get("findings") or []:
+            add("vault", problem, f"the organization's owner fixes it in the web vault, then axe check d7 {customer}")
     return out
+
+
+def checked(review: dict) -> list[str]:
+    """What the review looked at, as its report says (never claim a check that did not run)."""
+    names = {"health": "health from outside", "backup": "backups", "audit": "audit log", "vault_org": "vault organization"}
+    return [text for key, text in names.items() if review.get(key) is not None]
 
 
 def _days_between(earlier: str | None, later: str) -> float:
@@ -87,7 +96,7 @@ def d7(args) -> int:
     else:
         report.summary(result, f"axe check d7 {args.customer}: the D+7 review (reads only)",
                        lambda h, s: "" if review is None else f"{len(findings)} finding(s)" if findings else
-                       "health, backups, audit log and vault as planned: no finding")
+                       "no finding in " + ", ".join(checked(review)))
         for f in findings:
             report.out.print(f"[yellow]{f['area']}[/yellow]: {f['problem']}\n  next: {f['next']}", soft_wrap=True)
     if result.failed or review is None:

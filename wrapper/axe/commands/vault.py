@@ -1,8 +1,11 @@
-"""`axe vault bootstrap CUSTOMER` (D-ops-33) and `axe vault session CUSTOMER` (the runbook's D-day step 3):
-the customer's Vaultwarden after `axe deploy vault`. Neither reads the operator's vault."""
+"""`axe vault bootstrap CUSTOMER` (D-ops-33), `axe vault session CUSTOMER` (the runbook's D-day step 3) and
+`axe vault org CUSTOMER` (D+2): the customer's Vaultwarden after `axe deploy vault`. None reads the operator's vault."""
 from __future__ import annotations
 
-from .. import apply_flow, inventory, report
+from pathlib import Path
+
+from .. import apply_flow, collection, inventory, report
+from ..errors import AxeError
 from ..runner import run_playbook
 from ..settings import Settings
 
@@ -62,6 +65,46 @@ def session(args) -> int:
                          {"mode": "verify", "applied": False})
 
 
+def _org_details(host: str, stats: dict) -> str:
+    o = stats.get("vault_org") or {}
+    if not o:
+        return ""
+    org = o.get("organization") or {}
+    lines = [f"organization {org.get('name')} (the SSO identifier)" + (" created" if org.get("created") else "")]
+    lines += [f"collection {c['name']}: {c['state']}" + (" (staff read/write)" if c.get("staff") else " (operator only)")
+              for c in o.get("collections") or []]
+    lines += [f"member {m['email']}: {m['type']}, {m['status']}" for m in o.get("members") or []]
+    lines += [f"- {a}" for a in o.get("actions") or []]
+    lines += [f"finding: {f}" for f in o.get("findings") or []]
+    return "\n".join(lines)
+
+
+def org(args) -> int:
+    settings, source = _settings(args)
+    extravars = {"axe_target": args.customer, "vault_org_keychain": args.keychain}
+    if args.admin:
+        extravars["vault_org_admin"] = args.admin
+    if args.members:
+        # Read here first, so a bad line is named (with its number) before anything reaches the host.
+        collection.importable(settings)
+        from ansible_collections.axelabs.onboard.plugins.module_utils import vaultwarden_org
+        from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
+        path = Path(args.members).expanduser().resolve()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AxeError(f"cannot read the members file {path}: {exc}", "give a text file, one email per line")
+        try:
+            vaultwarden_org.parse_members(text, str(path))
+        except ProductError as exc:
+            raise AxeError.from_product(exc) from exc
+        extravars["vault_org_members_file"] = str(path)
+    if args.ca_file:
+        extravars["vault_org_ca_file"] = args.ca_file
+    return apply_flow.check_then_apply(args, settings, "vault_org", source, extravars, "vault-org", _org_details,
+                                       f"axe vault org {args.customer}")
+
+
 def register(sub) -> None:
     p = sub.add_parser("vault", help="the customer's Vaultwarden: the bootstrap patch, the customer-side session")
     vsub = p.add_subparsers(dest="vault_command", required=True, metavar="SUBCOMMAND")
@@ -85,3 +128,18 @@ def register(sub) -> None:
                    help="change nothing; exit 0 only when the session works non-interactively over SSH")
     apply_flow.add_apply_flags(s)
     s.set_defaults(func=session)
+
+    o = vsub.add_parser("org", help="the vault organization (CUSTOMER in capitals, the SSO identifier), its Owners, "
+                                    "collection structure v1 and the staff's invites (D+2)")
+    o.add_argument("customer")
+    o.add_argument("--admin", metavar="EMAIL",
+                   help="the real admin (a person), Owner beside ai@PRIMARY_DOMAIN; required the first time")
+    o.add_argument("--members", metavar="FILE",
+                   help="staff to invite: one email per line (blank lines and # comments ignored)")
+    o.add_argument("--keychain", action="store_true",
+                   help="the customer-side session is in the login Keychain (axe.vault.session), not ~/.bw-session")
+    o.add_argument("--ca-file", metavar="PATH",
+                   help="on the Mac mini: a CA to trust for the vault's HTTPS besides the system's (as NODE_EXTRA_CA_CERTS "
+                        "is for bw); the public edge's certificate needs none")
+    apply_flow.add_apply_flags(o)
+    o.set_defaults(func=org)
