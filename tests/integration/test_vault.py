@@ -180,6 +180,9 @@ def _helper(dday, *args, password="correct horse battery", prompts=2):
                                   "~/.axe/bin/bw-bootstrap.sh " + " ".join(args)],
                           encoding="utf-8", timeout=60)
     for _ in range(prompts):
+        # The helper's own line first: the login prompt redraws "Master password" as it is typed into, so waiting
+        # for the prompt alone could answer the unlock before the login is done (seen with the machine busy).
+        child.expect(["Log in to ", "Unlock the vault "])
         child.expect("Master password")
         child.sendline(password)
     child.expect(pexpect.EOF)

@@ -88,6 +88,9 @@ def helper_at_the_keyboard(d):
     child = pexpect.spawn("ssh", ["-tt", "-F", str(d.lab.ssh_config), d.host.host, f"~/.axe/bin/bw-bootstrap.sh {URL} {AI}"],
                           encoding="utf-8", timeout=90)
     for _ in range(2):
+        # The helper's own line first: the login prompt redraws "Master password" as it is typed into, so waiting
+        # for the prompt alone could answer the unlock before the login is done (seen with the machine busy).
+        child.expect(["Log in to ", "Unlock the vault "])
         child.expect("Master password")
         child.sendline("correct horse battery")
     child.expect(pexpect.EOF)
