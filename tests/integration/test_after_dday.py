@@ -42,7 +42,17 @@ AGENT = "/usr/bin/python3 ~/.axe/backups/axe_backup.py"
 @pytest.fixture(scope="module")
 def d(lab, tmp_path_factory):
     with shipped(lab, tmp_path_factory.mktemp("backup"), CUSTOMER, LEGAL_NAME, ENTITIES) as d:
+        # launchd starts the daily backup at 03:15 host time: a suite running then would find a snapshot it did not
+        # make. Move the time twelve hours from now with --at (which the set-up run at the end must keep).
+        d.dday_schedule = plist_of(d)["StartCalendarInterval"]  # what the D-day set, asserted below
+        hour = (int(d.host.ssh("date +%H").stdout) + 12) % 24
+        run = d.axe("backup", CUSTOMER, "--at", f"{hour:02d}:40", "--apply", "--yes")
+        assert run.returncode == 0 and f"daily at {hour:02d}:40" in run.stdout, run.stdout + run.stderr
         yield d
+
+
+def plist_of(d) -> dict:
+    return plistlib.loads(d.host.ssh("cat ~/Library/LaunchAgents/ai.axelabs.backup.plist").stdout.encode())
 
 
 def agent(d, command: str) -> dict:
@@ -213,8 +223,8 @@ def test_the_d_day_set_up_the_backups_with_the_password_in_the_vault_only(d):
     assert on_host[0] == "600" and on_host[1] == password  # restic's --password-file, and only there
     text = d.customers.read_text()
     assert "RESTIC_BKUP_PASSWORD" in text and password not in text  # a manifest slot, never the value
-    plist = plistlib.loads(d.host.ssh("cat ~/Library/LaunchAgents/ai.axelabs.backup.plist").stdout.encode())
-    assert plist["StartCalendarInterval"] == {"Hour": 3, "Minute": 15}
+    assert d.dday_schedule == {"Hour": 3, "Minute": 15}
+    plist = plist_of(d)
     assert plist["ProgramArguments"][-1] == "run"
     assert "state = " in d.host.ssh("launchctl print gui/501/ai.axelabs.backup").stdout  # loaded
     # Nothing backed up yet: a finding, and the exit status says so.
@@ -270,9 +280,10 @@ def test_backup_now_then_status_says_what_the_latest_snapshot_holds(d):
     assert latest["id"] == made["snapshot"] and latest["age_hours"] < 1 and latest["size_bytes"] > 0
     assert latest["holds"]["frame"] == {"kind": "postgres", "file": "dump.sql", "counts": {"entities": 2}}
     assert set(latest["holds"]) == {"frame", "blueprint", "hive", "vault"}
-    # The set-up again: nothing to change.
+    # The set-up again without --at: nothing to change, the time moved by --at is kept.
     again = d.axe("backup", CUSTOMER, "--apply", "--yes")
     assert again.returncode == 0 and "nothing to change." in again.stdout, again.stdout
+    assert plist_of(d)["StartCalendarInterval"]["Minute"] == 40  # the first set-up's is 03:15
 
 
 def test_verify_restores_into_scratch_and_matches_the_counts(d):

@@ -176,7 +176,7 @@ def register(sub) -> None:
                         "the host's agent")
     p.add_argument("--all", action="store_true", help="with status: every customer the operator runs services for")
     p.add_argument("--now", action="store_true", help="with CUSTOMER: run one backup now, after the set-up")
-    p.add_argument("--at", metavar="HH:MM", help="with CUSTOMER: when launchd runs the daily backup (default 03:15)")
+    p.add_argument("--at", metavar="HH:MM", help="with CUSTOMER: when launchd runs the daily backup (host time; kept until given again, 03:15 at first)")
     p.add_argument("--service", help="with restore: the service whose data to put back (frame, blueprint, hive, vault)")
     p.add_argument("--lock-wait", type=int, default=0, metavar="SECONDS",
                    help="wait this long for another run's lock on the host (default: fail at once, naming the holder)")
