@@ -79,22 +79,30 @@ class DDay:
         return subprocess.Popen([str(VENV_BIN / "axe"), *args], cwd=self.base, env=env, start_new_session=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def wait_for_step(self, label: str, step: str, timeout: float = 300) -> None:
+    def wait_for_step(self, label: str, step: str, task: str | None = None, timeout: float = 300) -> None:
         """Until a run labelled `label` (its artifacts under runs/*-LABEL-*) has entered the D-day step `step` (the
-        task that publishes it has run): ansible-runner writes each event to a file the moment it happens."""
+        task that publishes it has run) and, with `task`, has started a task of that step whose name holds it:
+        ansible-runner writes each event to a file the moment it happens."""
         runs = Path(os.environ["AXE_STATE_DIR"]) / "runs"
         deadline = time.monotonic() + timeout
+        entered = None  # the counter of the event that published the step; the task's start comes after it
         while time.monotonic() < deadline:
             for event in (e for run in runs.glob(f"*-{label}-*") if re.search(rf"-{label}-[0-9a-f]{{6}}$", run.name)
                           for e in run.glob("artifacts/*/job_events/*.json")):
                 with contextlib.suppress(OSError, ValueError):
+                    if event.stat().st_mtime <= self.since:
+                        continue
                     data = json.loads(event.read_text())
                     published = (((data.get("event_data") or {}).get("res") or {}).get("ansible_stats") or {}).get("data") or {}
-                    if data.get("event") == "runner_on_ok" and published.get("axe_step") == step and \
-                            event.stat().st_mtime > self.since:
+                    if data.get("event") == "runner_on_ok" and published.get("axe_step") == step:
+                        if task is None:
+                            return
+                        entered = data["counter"] if entered is None else min(entered, data["counter"])
+                    if entered is not None and data.get("event") == "runner_on_start" and data["counter"] > entered \
+                            and task in (data.get("event_data") or {}).get("task", ""):
                         return
             time.sleep(0.2)
-        raise AssertionError(f"no run {label} entered step {step!r} in {timeout} s")
+        raise AssertionError(f"no run {label} entered step {step!r}{f' and started {task!r}' if task else ''} in {timeout} s")
 
     def docker(self, command):
         return self.host.ssh(f"PATH=/opt/homebrew/bin:$PATH; {command}").stdout

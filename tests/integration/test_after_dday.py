@@ -5,7 +5,19 @@ with the lab's code for what Entra sends - creates the user; dry run, grant, no 
 Hangul is data, one that could only be SQL is refused before any SSH; roles read on the host with blueprint's own
 user-table command), the backups (restic on the lab host, Debian's, where Homebrew
 keeps it on a Mac: set up by the D-day's backup step, run by its LaunchAgent, verified by a restore into scratch, a
-deleted frame volume brought back with `axe backup restore`), and D+7's `axe check d7` before and after.
+deleted frame volume brought back with `axe backup restore`), D+7's `axe check d7` before and after, and D+2's
+`axe vault org` last (the customer's Vaultwarden organization through the real Bitwarden CLI on the Mac mini, with the
+customer-side session customer IT set up as the automation identity ai@bkup.co.kr), after which the D+7 review is clean.
+
+D+2's part: before the session works it is refused with the next step; a members file's bad line is named with its
+number. The dry run plans the organization (BKUP, the SSO identifier), the collections of structure v1 - with two
+entities, one per entity by its legal name (quotes, Hangul, braces: data all the way into the CLI) - and the invites,
+and creates nothing. --apply makes them: the real CLI lists the organization, its collections (decrypted with the
+organization key the run shared to ai@), its members (both identities Owner and confirmed - the admin had an account,
+so accepted at once without mail, then `bw confirm org-member` - the staff invited as User) and who reaches which
+collection (staff read/write to the entities' and Shared Tools, nowhere in the Platform two). A second --apply changes
+nothing. A third entity in customers.yaml is named by the D+7 review as not as planned, then gets exactly its
+collection on the next run. Neither the session nor the CLI's access token is in anything a run printed.
 
 In order, on one host of the module's own (each test starts where the previous one left it).
 """
@@ -18,7 +30,9 @@ import shlex
 import time
 from urllib.parse import quote
 
+import pexpect
 import pytest
+import yaml
 
 from helpers.after_dday import shipped
 from helpers.lab import ROOT
@@ -37,6 +51,14 @@ ODD = f"김.o'neil'--@{CUSTOMER}.co.kr"  # a quote would end a naive SQL string;
 CALLBACK = "/api/auth/callback/azure-ad"
 DOCKER = "PATH=/opt/homebrew/bin:$PATH docker"
 AGENT = "/usr/bin/python3 ~/.axe/backups/axe_backup.py"
+# D+2: the customer's accounts and staff, and their Vaultwarden as the Mac mini reaches it (TLS as the edge gives).
+AI, VAULT_ADMIN = f"ai@{CUSTOMER}.co.kr", f"it-admin@{CUSTOMER}.co.kr"
+STAFF = [f"kim@{CUSTOMER}.co.kr", f"lee@{CUSTOMER}.co.kr"]
+VAULT_URL = "https://127.0.0.1:18443/vault"
+CA = "/etc/lab-tls/ca.pem"  # the lab host's test CA, which its bw trusts through NODE_EXTRA_CA_CERTS
+PLATFORM = ["Platform — Service Secrets", "Platform — Infrastructure"]
+ENTITY_COLLECTIONS = [ENTITIES["bkup-kr"], NEW_NAME]  # customers.yaml's order
+THIRD = ("bkup-jp", 'Backup "JP" K.K.')  # written into customers.yaml by hand: its collection comes on the next run
 
 
 @pytest.fixture(scope="module")
@@ -334,7 +356,7 @@ def test_the_d7_review_clears_audit_and_backups_once_people_work_and_a_restore_i
     assert status == 200, body  # an employee's first journal entry, through MCP, from outside
     d.axe("backup", "verify", CUSTOMER)  # the restore proven for the latest snapshot (the one made before restoring)
     run, out = d.axe_json("check", "d7", CUSTOMER)
-    # Left: the vault, whose organization is D+2's (tests/integration/test_vault_org.py reviews it built).
+    # Left: the vault, whose organization is D+2's (built below, after which the review is clean).
     assert run.returncode == 1 and [f["area"] for f in out["findings"]] == ["vault"], run.stdout + run.stderr
     review = out["hosts"][CUSTOMER]["d7"]
     assert review["audit"]["frame"]["by_people"] == 1 and set(review["health"].values()) == {200}
@@ -350,6 +372,139 @@ def test_bad_input_is_named_with_the_next_step(d):
     assert run.returncode != 0 and "changes nothing" in run.stderr
     run = d.axe("backup", CUSTOMER, "--at", "25:00")
     assert run.returncode != 0 and "--at '25:00' is not a time of day" in run.stderr
+
+
+# D+2: the vault organization ----------------------------------------------------------------------------------------
+
+def bw(d, *args, raw=False):
+    """The real Bitwarden CLI on the Mac mini, with the customer-side session, as JSON."""
+    run = d.host.ssh("BW_SESSION=\"$(cat ~/.bw-session)\" /opt/homebrew/bin/bw " + " ".join(shlex.quote(a) for a in args)
+                     + " </dev/null")
+    return run.stdout if raw else json.loads(run.stdout)
+
+
+def organization(d):
+    assert "Syncing complete" in bw(d, "sync", raw=True)  # what the web vault changed shows in the CLI after a sync
+    return [o for o in bw(d, "list", "organizations") if o["name"] == CUSTOMER.upper()]
+
+
+def access(d, org_id):
+    """{collection name: {member email: (readOnly, hidePasswords)}} as the real CLI reads it."""
+    emails = {m["id"]: m["email"] for m in bw(d, "list", "org-members", "--organizationid", org_id)}
+    out = {}
+    for col in bw(d, "list", "org-collections", "--organizationid", org_id):
+        got = bw(d, "get", "org-collection", col["id"], "--organizationid", org_id)
+        out[col["name"]] = {emails[u["id"]]: (u["readOnly"], u["hidePasswords"]) for u in got["users"]}
+    return out
+
+
+def members_file(d):
+    path = d.base / "staff.txt"
+    path.write_text(f"# {CUSTOMER}'s staff (D+2)\n{STAFF[0]}\n\n{STAFF[1]}   # accounting\n")
+    return path
+
+
+def test_vault_org_is_refused_without_a_working_session_and_a_bad_members_line_is_named(d, tmp_path):
+    run = d.axe("vault", "org", CUSTOMER, "--admin", VAULT_ADMIN)
+    assert run.returncode == 1, run.stdout + run.stderr
+    out = run.stdout + run.stderr
+    assert "the customer-side vault session is not set up" in out
+    assert f"axe vault session {CUSTOMER} --apply" in out
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{STAFF[0]}\n# fine\nnot an email\n\n{STAFF[1]}, {VAULT_ADMIN}\n")
+    run = d.axe("vault", "org", CUSTOMER, "--admin", VAULT_ADMIN, "--members", str(bad))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "line 3: 'not an email'" in run.stderr and "line 5:" in run.stderr and "line 1" not in run.stderr
+
+
+def helper_at_the_keyboard(d):
+    """customer IT runs the pushed helper once over ssh -t, answering its master password prompts."""
+    child = pexpect.spawn("ssh", ["-tt", "-F", str(d.lab.ssh_config), d.host.host,
+                                  f"~/.axe/bin/bw-bootstrap.sh {VAULT_URL} {AI}"], encoding="utf-8", timeout=90)
+    for _ in range(2):
+        # The helper's own line first: the login prompt redraws "Master password" as it is typed into, so waiting
+        # for the prompt alone could answer the unlock before the login is done (seen with the machine busy).
+        child.expect(["Log in to ", "Unlock the vault "])
+        child.expect("Master password")
+        child.sendline("correct horse battery")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+
+
+def test_vault_org_dry_run_then_apply_then_nothing_to_change_and_the_d7_review_is_clean(d, lab):
+    from axe_lab import vault_server
+    # Customer IT's two accounts, made as signing up in the web vault makes them: the automation identity and the
+    # real admin (a person). Then the session (D-day step 3) as ai@.
+    assert AI in vault_server.add_customer_account(lab.lab, d.host.host, AI, "correct horse battery")
+    assert VAULT_ADMIN in vault_server.add_customer_account(lab.lab, d.host.host, VAULT_ADMIN, "the admin's own words")
+    run = d.axe("vault", "session", CUSTOMER, "--url", VAULT_URL, "--apply", "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    helper_at_the_keyboard(d)
+    flags = ("--members", str(members_file(d)), "--ca-file", CA)
+
+    # The first run needs the real admin.
+    run = d.axe("vault", "org", CUSTOMER, *flags)
+    assert run.returncode == 1 and "--admin EMAIL" in run.stdout + run.stderr, run.stdout + run.stderr
+
+    run, plan = d.axe_json("vault", "org", CUSTOMER, "--admin", VAULT_ADMIN, *flags)
+    assert run.returncode == 0 and plan["mode"] == "plan" and plan["applied"] is False, run.stdout + run.stderr
+    assert plan["hosts"][CUSTOMER]["vault_org"]["actions"] == [
+        f"create organization {CUSTOMER.upper()} (identifier {CUSTOMER.upper()}), Owner: the automation identity",
+        f"create collection {PLATFORM[0]} (operator only)", f"create collection {PLATFORM[1]} (operator only)",
+        *[f"create collection {name} (staff read/write)" for name in ENTITY_COLLECTIONS],
+        "create collection Shared Tools (staff read/write)",
+        f"invite {VAULT_ADMIN} as Owner, access to all collections (the real admin)",
+        *[f"invite {e} as User (staff: the entity collections and Shared Tools, read/write)" for e in STAFF]]
+    assert organization(d) == []  # the dry run created nothing
+
+    run, applied = d.axe_json("vault", "org", CUSTOMER, "--admin", VAULT_ADMIN, *flags, "--apply", "--yes")
+    assert run.returncode == 0 and applied["applied"] is True, run.stdout + run.stderr
+    assert applied["hosts"][CUSTOMER]["vault_org"]["organization"]["created"] is True
+    # What is there, read with the real CLI on the Mac mini.
+    [org] = organization(d)
+    members = {m["email"]: (m["type"], m["status"]) for m in bw(d, "list", "org-members", "--organizationid", org["id"])}
+    assert members == {AI: (0, 2), VAULT_ADMIN: (0, 2), STAFF[0]: (2, 0), STAFF[1]: (2, 0)}
+    staff_rw = {e: (False, False) for e in STAFF}
+    d.vault_org, d.vault_access = org["id"], access(d, org["id"])  # the next test starts from them
+    assert d.vault_access == {PLATFORM[0]: {}, PLATFORM[1]: {}, "Shared Tools": staff_rw,
+                              **{name: staff_rw for name in ENTITY_COLLECTIONS}}
+
+    run, again = d.axe_json("vault", "org", CUSTOMER, "--admin", VAULT_ADMIN, *flags, "--apply", "--yes")
+    assert run.returncode == 0 and again["applied"] is False and again["changed"] == 0, run.stdout + run.stderr
+    assert again["hosts"][CUSTOMER]["vault_org"]["actions"] == []
+    assert [o["id"] for o in organization(d)] == [org["id"]]
+    # D+1, D+2 and D+7 done: the review has nothing left to say, and its exit status says so.
+    run, review = d.axe_json("check", "d7", CUSTOMER)
+    assert run.returncode == 0 and review["findings"] == [], review["findings"]
+    assert review["hosts"][CUSTOMER]["d7"]["vault_org"]["changes"] == []
+
+    # Neither the session nor the CLI's access token is in anything a run printed.
+    session = d.host.ssh("cat ~/.bw-session").stdout.strip()
+    data = json.loads(d.host.ssh("cat ~/'.config/Bitwarden CLI/data.json'").stdout)
+    token = next(v for k, v in data.items() if k.endswith("_token_accessToken"))
+    assert len(session) > 40 and token.count(".") == 2
+    assert [h for h in d.outputs if session in h or token in h or token.split(".")[2] in h] == []
+
+
+def test_a_new_entity_gets_exactly_its_vault_collection(d):
+    doc = yaml.safe_load(d.customers.read_text())
+    entry = doc["customers"][CUSTOMER]
+    entry["entities"].append(THIRD[0])
+    entry.setdefault("entity_names", {})[THIRD[0]] = THIRD[1]
+    d.customers.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+    # Until D+2's command runs again, the D+7 review names what is not as planned, and the command that fixes it.
+    run, review = d.axe_json("check", "d7", CUSTOMER)
+    [vault] = [f for f in review["findings"] if f["area"] == "vault"]
+    assert vault == {"area": "vault", "problem": "the vault organization is not as planned: create collection "
+                                                 f"{THIRD[1]} (staff read/write)", "next": f"axe vault org {CUSTOMER} --apply"}
+
+    run, applied = d.axe_json("vault", "org", CUSTOMER, "--ca-file", CA, "--apply", "--yes")
+    assert run.returncode == 0 and applied["applied"] is True, run.stdout + run.stderr
+    assert applied["hosts"][CUSTOMER]["vault_org"]["actions"] == [f"create collection {THIRD[1]} (staff read/write)"]
+    assert access(d, d.vault_org) == {**d.vault_access, THIRD[1]: {e: (False, False) for e in STAFF}}
+    run, again = d.axe_json("vault", "org", CUSTOMER, "--ca-file", CA)
+    assert run.returncode == 0 and again["changed"] == 0, run.stdout + run.stderr
 
 
 def test_no_restic_password_in_anything_a_run_left(d, lab):

@@ -275,8 +275,9 @@ def test_a_signal_mid_apply_stops_the_run_says_interrupted_and_the_same_command_
     d.since = time.time()
     command = ("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack), "--apply", "--yes", "--json")
     proc = d.start(*command)
-    d.wait_for_step("dday", "frame")
-    time.sleep(2)  # into the step: it is changing the host
+    # Into the step, as it changes the host: its compose up has started (a fixed sleep after the step's start
+    # could land after a quick step had finished, with the machine idle).
+    d.wait_for_step("dday", "frame", task="Compose up - stage the release")
     os.kill(proc.pid, signum)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == exit_code, out + err

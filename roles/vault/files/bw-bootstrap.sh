@@ -87,7 +87,13 @@ setup() {
     fi
     say "Unlock the vault for the operator's tools (master password):"
     session=$(bw unlock --raw) || exit 1
-    [ -n "$session" ] || { say "bw unlock gave no session"; exit 1; }
+    if [ -z "$session" ]; then
+        # The CLI prints no key when it was logged out while unlocking (its server refused its tokens): say which.
+        state=$(bw status 2>/dev/null </dev/null | status_of)
+        again="$url $email"; [ "$keychain" = yes ] && again="$again --keychain"
+        say "bw unlock gave no session (bw status: ${state:-no answer}); run this again: ~/.axe/bin/bw-bootstrap.sh $again"
+        exit 1
+    fi
     if [ "$keychain" = yes ]; then
         # A fresh item made by the security tool carries the partition SSH sessions may read (T20);
         # updating an item another app made would keep that app's partition list.
