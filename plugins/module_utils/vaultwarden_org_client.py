@@ -99,6 +99,9 @@ def cli_credentials(data, user_id):
     return api.rstrip("/"), token
 
 
+HICCUP_TRIES = 3  # how often a command the CLI ended without its answer is asked again
+
+
 class OrgClient(object):
     """The CLI and the two web-vault calls, for one customer-side session."""
 
@@ -128,10 +131,22 @@ class OrgClient(object):
                                next_step=kwargs.get("next_step") or "run bw %s on the Mac mini to see why" % args[0])
         return out
 
+    def _answered(self, *args, **kwargs):
+        """The output of a command that always prints (a listing, a status, what it made), asked again while the
+        CLI printed nothing (T26): 2025.7.0 was seen to exit 0 with no output and nothing done on a busy machine, and an
+        empty listing read as "no organization" would make a second one."""
+        expect = kwargs.pop("expect", None)
+        for dummy in range(HICCUP_TRIES):
+            out = self.bw(*args, **kwargs)
+            if out.strip() and (expect is None or expect in out):
+                return out
+        raise ProductError("bw %s exited 0 without its answer %d times" % (" ".join(args[:2]), HICCUP_TRIES),
+                           next_step="run bw %s on the Mac mini to see why, then this again" % " ".join(args[:2]))
+
     def bw_json(self, *args, **kwargs):
-        out = self.bw(*args, **kwargs)
+        out = self._answered(*args, **kwargs)
         try:
-            return json.loads(out) if out.strip() else None
+            return json.loads(out)
         except ValueError:
             raise ProductError("bw %s answered something that is not JSON: %s" % (" ".join(args[:2]), out.strip()[:200]))
 
@@ -139,7 +154,7 @@ class OrgClient(object):
         return self.bw_json("status", next_step=SESSION_NEXT % self.customer) or {}
 
     def sync(self):
-        self.bw("sync")
+        self._answered("sync", expect="Syncing complete")
 
     def organizations(self):
         return self.bw_json("list", "organizations") or []
@@ -161,8 +176,17 @@ class OrgClient(object):
         return base64.b64encode(json.dumps(body).encode("utf-8")).decode("ascii")
 
     def create_collection(self, org_id, name, users):
-        got = self.bw_json("create", "org-collection", "--organizationid", org_id, self._encoded(org_id, name, users))
-        return got["id"]
+        """The new collection's id. A create that printed nothing is looked for before it is made again (a second
+        collection of one name would be the CLI's hiccup made permanent)."""
+        for dummy in range(HICCUP_TRIES):
+            out = self.bw("create", "org-collection", "--organizationid", org_id, self._encoded(org_id, name, users))
+            if out.strip():
+                return json.loads(out)["id"]
+            made = [c for c in self.bw_json("list", "org-collections", "--organizationid", org_id) if c.get("name") == name]
+            if made:
+                return made[0]["id"]
+        raise ProductError("bw create org-collection %s exited 0 without making it %d times" % (name, HICCUP_TRIES),
+                           next_step="run bw create org-collection on the Mac mini to see why, then this again")
 
     def edit_collection(self, org_id, col_id, name, users):
         self.bw_json("edit", "org-collection", col_id, "--organizationid", org_id, self._encoded(org_id, name, users))

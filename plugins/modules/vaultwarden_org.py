@@ -143,7 +143,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.axelabs.onboard.plugins.module_utils import vaultwarden_org as vo
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError, fail
 from ansible_collections.axelabs.onboard.plugins.module_utils.vaultwarden_org_client import (
-    BW_DIRS, KEYCHAIN_SERVICE, NODE_CANDIDATES, SESSION_FILE, SESSION_NEXT, OrgClient)
+    BW_DIRS, HICCUP_TRIES, KEYCHAIN_SERVICE, NODE_CANDIDATES, SESSION_FILE, SESSION_NEXT, OrgClient)
 
 TYPES = {0: "owner", 1: "admin", 2: "user", 3: "manager"}
 
@@ -274,12 +274,20 @@ def run(module, result):
         if steps["invite_staff"]:
             client.invite(user_id, org_id, steps["invite_staff"], vo.USER, vo.staff_access(staff_cols))
     # Accepted members (an invite to an existing account is accepted at once when the server sends no mail).
-    members = client.members(org_id)
-    managed = set(staff) | set([admin] if admin else []) | set(m["email"] for m in members if m.get("type") == vo.USER)
-    for m in members:
-        if m.get("status") == vo.ACCEPTED and m["email"] in managed:
+    # `bw confirm` prints nothing either way, so the listing says whether each took (the CLI's hiccup, see
+    # OrgClient._answered); confirming is asked again for those still only accepted, a bounded number of times.
+    confirmed = set()
+    for dummy in range(HICCUP_TRIES):
+        members = client.members(org_id)
+        managed = set(staff) | set([admin] if admin else []) | set(m["email"] for m in members if m.get("type") == vo.USER)
+        pending = [m for m in members if m.get("status") == vo.ACCEPTED and m["email"] in managed]
+        if not pending:
+            break
+        for m in pending:
             client.confirm(org_id, m["id"])
-            result["actions"].append("confirmed %s" % m["email"])
+            if m["email"] not in confirmed:
+                confirmed.add(m["email"])
+                result["actions"].append("confirmed %s" % m["email"])
     client.sync()
     collections, members = snapshot(client, org_id)
     left = vo.plan(wanted, collections, members, admin, automation, staff)

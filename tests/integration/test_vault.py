@@ -16,6 +16,7 @@ import pexpect
 import pytest
 
 from helpers.dday import customer_after_onboard
+from helpers.keyboard import answer_the_prompts
 from helpers.samples import PACK
 
 pytestmark = pytest.mark.lab
@@ -179,14 +180,7 @@ def _helper(dday, *args, password="correct horse battery", prompts=2):
     child = pexpect.spawn("ssh", ["-tt", "-F", str(dday.lab.ssh_config), dday.host.host,
                                   "~/.axe/bin/bw-bootstrap.sh " + " ".join(args)],
                           encoding="utf-8", timeout=60)
-    for _ in range(prompts):
-        # The helper's own line first: the login prompt redraws "Master password" as it is typed into, so waiting
-        # for the prompt alone could answer the unlock before the login is done (seen with the machine busy).
-        child.expect(["Log in to ", "Unlock the vault "])
-        child.expect("Master password")
-        child.sendline(password)
-    child.expect(pexpect.EOF)
-    child.close()
+    answer_the_prompts(child, password, prompts)
     return child.exitstatus, child.before
 
 

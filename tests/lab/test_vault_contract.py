@@ -49,12 +49,11 @@ def sm_backend(lab, lab_env, tmp_path, token=None):
 def current_cli_serve(lab, lab_env, tmp_path_factory):
     """The current @bitwarden/cli release as another operator: its own CLI state, logged in with the master
     password, its own real `bw serve`."""
-    from axe_lab import operator_bw, services, vault_server
+    from axe_lab import operator_bw, services
     appdir = tmp_path_factory.mktemp("bw-current")
     exe = services.bin_dir(lab.lab) / f"bw-{operator_bw.CURRENT}"
-    operator_bw.preconfigure(appdir, services.vault_server_url(lab.lab))
-    session = operator_bw.run_bw(exe, "login", vault_server.EMAIL, "--passwordfile",
-                                 str(vault_server.data_dir(lab.lab) / "password"), "--raw", appdir=appdir).stdout.strip()
+    # Logged in with the master password (again after a login the CLI ended before it finished, T26).
+    session = operator_bw.log_in(lab.lab, exe, services.vault_server_url(lab.lab), appdir=appdir)
     proc, url = operator_bw.start_serve(exe, session, appdir / "serve.log", appdir=appdir)
     yield url
     operator_bw.stop(proc)

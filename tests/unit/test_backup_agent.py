@@ -8,6 +8,7 @@ import importlib.util
 import json
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,20 @@ def test_the_catalogue_s_backup_view_is_each_service_s_data():
     assert sources["vault"] == {"service": "vault", "kind": "directory", "path": "~/.axe/vault/data",
                                 "container": "axe-vaultwarden"}
     assert all(s["kind"] in agent.DUMPERS and s["kind"] in agent.RESTORERS for s in sources.values())
+
+
+def test_the_sqlite_copy_a_container_runs_dumps_and_restores_with_the_paths_swapped(tmp_path):
+    """SQLITE_COPY is what `docker exec CONTAINER python3 -c` runs for a dump (live -> copy) and a restore (copy ->
+    live): run here by a python3 the same way, the restore replaces what the live file holds."""
+    live, copy = tmp_path / "live.db", tmp_path / "copy.db"
+    with sqlite3.connect(live) as db:
+        db.execute("CREATE TABLE entities (id TEXT)")
+        db.executemany("INSERT INTO entities VALUES (?)", [("acme-kr",), ("acme-us",)])
+    subprocess.run([sys.executable, "-c", agent.SQLITE_COPY, str(live), str(copy)], check=True)
+    with sqlite3.connect(live) as db:  # the service wrote on after the dump
+        db.execute("DELETE FROM entities")
+        db.execute("INSERT INTO entities VALUES ('late')")
+    subprocess.run([sys.executable, "-c", agent.SQLITE_COPY, str(copy), str(live)], check=True)
+    assert agent.sqlite_counts(str(live), ["entities"]) == {"entities": 2}
+    with sqlite3.connect(live) as db:
+        assert sorted(r[0] for r in db.execute("SELECT id FROM entities")) == ["acme-kr", "acme-us"]

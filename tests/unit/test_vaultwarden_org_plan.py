@@ -144,3 +144,44 @@ def test_the_organization_key_is_shared_and_used_as_bitwarden_clients_do():
     assert base64.b64encode(org_private.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode() == made["keys"]["publicKey"]
     assert base64.b64encode(org_key).decode() not in run.stdout
+
+
+class ScriptedCli:
+    """What `bw` answers, in order, per command (below OrgClient's own logic: AnsibleModule.run_command's place).
+    An empty answer with exit 0 is the CLI's hiccup seen with 2025.7.0 on a busy machine."""
+
+    def __init__(self, answers):
+        self.answers, self.calls = {k: list(v) for k, v in answers.items()}, []
+
+    def __call__(self, argv, environ_update=None, data=None, binary_data=False):
+        key = " ".join(argv[1:3])
+        self.calls.append(key)
+        return 0, self.answers[key].pop(0), ""
+
+
+def org_client(cli):
+    return client.OrgClient(cli, "bw", "session", "acme")
+
+
+def test_a_listing_the_cli_ended_without_is_asked_again_never_read_as_empty():
+    cli = ScriptedCli({"list organizations": ["", "", '[{"id": "o1", "name": "ACME"}]']})
+    assert org_client(cli).organizations() == [{"id": "o1", "name": "ACME"}]
+    assert cli.calls == ["list organizations"] * 3
+
+
+def test_a_cli_that_never_answers_is_an_error_naming_the_command():
+    cli = ScriptedCli({"list organizations": [""] * client.HICCUP_TRIES, "sync": ["", "", ""]})
+    with pytest.raises(ProductError, match="bw list organizations exited 0 without its answer 3 times"):
+        org_client(cli).organizations()
+    with pytest.raises(ProductError, match="bw sync exited 0 without its answer"):
+        org_client(cli).sync()
+
+
+def test_a_create_that_printed_nothing_is_looked_for_before_it_is_made_again():
+    made = json.dumps([{"id": "c1", "name": "Shared Tools"}])
+    cli = ScriptedCli({"create org-collection": [""], "list org-collections": [made]})
+    assert org_client(cli).create_collection("o1", "Shared Tools", []) == "c1"
+    assert cli.calls == ["create org-collection", "list org-collections"]  # found: not made twice
+    cli = ScriptedCli({"create org-collection": ["", '{"id": "c2"}'], "list org-collections": ["[]"]})
+    assert org_client(cli).create_collection("o1", "Shared Tools", []) == "c2"
+    assert cli.calls == ["create org-collection", "list org-collections", "create org-collection"]

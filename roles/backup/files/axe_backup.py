@@ -175,6 +175,13 @@ def dump_postgres(host, source, dest):
     raise Failed("%s's rows kept changing during three dumps" % source["service"], "run the backup again later")
 
 
+# Run by the container's own python3 (the database file is in its volume): copies the database at argv[1] into
+# argv[2] through sqlite's backup API, which is consistent while the service writes. A dump and a restore differ
+# only in which path is which.
+SQLITE_COPY = ("import sqlite3,sys\ns=sqlite3.connect(sys.argv[1],timeout=30)\nd=sqlite3.connect(sys.argv[2],timeout=30)\n"
+               "s.backup(d)\nd.close()\ns.close()\n")
+
+
 def dump_sqlite(host, source, dest):
     """The backup API inside the container (the file is the container's volume), then out with docker cp."""
     container = host.first_running(source["containers"])
@@ -182,9 +189,7 @@ def dump_sqlite(host, source, dest):
         raise Failed("none of %s is running: %s's database cannot be copied" % (", ".join(source["containers"]),
                      source["service"]), "axe deploy %s CUSTOMER --apply" % source["service"])
     inside = "/tmp/axe-backup-%s.db" % source["service"]
-    code = ("import sqlite3,sys\ns=sqlite3.connect(sys.argv[1],timeout=30)\nd=sqlite3.connect(sys.argv[2])\n"
-            "s.backup(d)\nd.close()\ns.close()\n")
-    host.docker("exec", container, "python3", "-c", code, source["path"], inside)
+    host.docker("exec", container, "python3", "-c", SQLITE_COPY, source["path"], inside)
     try:
         host.docker("cp", "%s:%s" % (container, inside), dest)
     finally:
@@ -440,10 +445,8 @@ def restore_sqlite(config, host, source, copy, dry_run):
                      "axe deploy %s CUSTOMER --apply, then restore again" % source["service"])
     inside = "/tmp/axe-restore-%s.db" % source["service"]
     host.docker("cp", copy, "%s:%s" % (container, inside))
-    code = ("import sqlite3,sys\ns=sqlite3.connect(sys.argv[2])\nd=sqlite3.connect(sys.argv[1],timeout=30)\n"
-            "s.backup(d)\nd.close()\ns.close()\n")
     try:
-        host.docker("exec", container, "python3", "-c", code, source["path"], inside)
+        host.docker("exec", container, "python3", "-c", SQLITE_COPY, inside, source["path"])
     finally:
         host.docker("exec", container, "rm", "-f", inside, check=False)
     return plan

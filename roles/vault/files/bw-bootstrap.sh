@@ -22,6 +22,16 @@ status_of() {
     sed -n 's/.*"status" *: *"\([a-z]*\)".*/\1/p'
 }
 
+# T26: the CLI (2025.7.0, seen on a busy machine) sometimes exits 0 having printed nothing and done nothing. `bw status`
+# always prints: asked up to three times. Uses BW_SESSION from the caller's environment when set.
+bw_state() {
+    for _ in 1 2 3; do
+        s=$(bw status 2>/dev/null </dev/null | status_of)
+        [ -n "$s" ] && { echo "$s"; return 0; }
+    done
+    return 1
+}
+
 check() {
     email=$1 keychain=$2
     if ! bw_path=$(command -v bw); then
@@ -63,13 +73,23 @@ check() {
         echo "file=ok"
         session=$(cat "$SESSION_FILE")
     fi
-    state=$(BW_SESSION="$session" bw status 2>&1 </dev/null | status_of)
+    state=$(BW_SESSION="$session" bw_state)
     echo "status=${state:-error}"
     if [ "$state" != unlocked ]; then
         echo "next=the session has expired or was locked: customer IT runs ~/.axe/bin/bw-bootstrap.sh VAULT_URL $email again"
         return 1
     fi
     return 0
+}
+
+log_in() {
+    bw config server "$url" >/dev/null || exit 1
+    say "Log in to $url as $email (master password, then any two-step code):"
+    bw login "$email" >/dev/null || exit 1
+    if [ "$(bw_state)" = unauthenticated ]; then
+        say "bw login ended without logging in (T26); run this again: ~/.axe/bin/bw-bootstrap.sh $again"
+        exit 1
+    fi
 }
 
 setup() {
@@ -79,19 +99,24 @@ setup() {
         exit 2
     fi
     command -v bw >/dev/null || { say "bw not found: brew install bitwarden-cli, then run this again"; exit 3; }
-    state=$(bw status 2>/dev/null </dev/null | status_of)
+    again="$url $email"; [ "$keychain" = yes ] && again="$again --keychain"
+    state=$(bw_state)
     if [ "$state" = unauthenticated ] || [ -z "$state" ]; then
-        bw config server "$url" >/dev/null || exit 1
-        say "Log in to $url as $email (master password, then any two-step code):"
-        bw login "$email" >/dev/null || exit 1
+        log_in
     fi
     say "Unlock the vault for the operator's tools (master password):"
     session=$(bw unlock --raw) || exit 1
     if [ -z "$session" ]; then
-        # The CLI prints no key when it was logged out while unlocking (its server refused its tokens): say which.
-        state=$(bw status 2>/dev/null </dev/null | status_of)
-        again="$url $email"; [ "$keychain" = yes ] && again="$again --keychain"
-        say "bw unlock gave no session (bw status: ${state:-no answer}); run this again: ~/.axe/bin/bw-bootstrap.sh $again"
+        # T26: a login the CLI ended before it finished leaves a vault that unlocks to nothing, every time; logging
+        # out and in again is what clears it. Once.
+        say "bw unlock printed no session key (bw status: $(bw_state || echo 'no answer')); log in once more:"
+        bw logout >/dev/null 2>&1 </dev/null
+        log_in
+        say "Unlock the vault for the operator's tools (master password):"
+        session=$(bw unlock --raw) || exit 1
+    fi
+    if [ -z "$session" ]; then
+        say "bw unlock gave no session, after logging in again too; run this again: ~/.axe/bin/bw-bootstrap.sh $again"
         exit 1
     fi
     if [ "$keychain" = yes ]; then
