@@ -50,6 +50,40 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$STAMP"
 fi
 
+# The real receptor daemon, AWX's job runner, for tests/lab/test_receptor.py: Debian's build from sid (bookworm has
+# none; the binary needs only glibc 2.34 or later), unpacked into .venv/bin once, beside the pinned receptorctl.
+# The package is checked against its pinned sha256 before anything is unpacked. A failed download is not fatal
+# here: only the receptor test needs it, and it fails naming this step.
+RECEPTOR_VERSION=1.6.9
+RECEPTOR_DEB_URL=http://deb.debian.org/debian/pool/main/r/receptor/receptor_1.6.9-1_amd64.deb
+RECEPTOR_DEB_SHA256=2d09c3b78334872e0352e3ba3f4f624a5f22cc1690dcd2ce0823253afcaffec1
+if [ "${AXE_SETUP:-machine}" != venv ] \
+    && [ "$("$ROOT/.venv/bin/receptor" --version 2>/dev/null)" != "$RECEPTOR_VERSION" ]; then
+  log "installing receptor $RECEPTOR_VERSION into .venv/bin (Debian's package, $RECEPTOR_DEB_URL)"
+  receptor_tmp=$(mktemp -d)
+  if "$ROOT/.venv/bin/python" - "$RECEPTOR_DEB_URL" "$receptor_tmp/receptor.deb" <<'PY'
+import sys, time, urllib.request
+deadline = time.monotonic() + 300  # about 10 MB: each read waits 60 s at most, the whole download 300 s
+with urllib.request.urlopen(sys.argv[1], timeout=60) as resp, open(sys.argv[2], "wb") as out:
+    while chunk := resp.read(1 << 20):
+        out.write(chunk)
+        if time.monotonic() > deadline:
+            sys.exit("receptor: the download took more than 300 s")
+PY
+  then
+    if echo "$RECEPTOR_DEB_SHA256  $receptor_tmp/receptor.deb" | sha256sum -c --status; then
+      dpkg-deb -x "$receptor_tmp/receptor.deb" "$receptor_tmp/root"
+      install -m 0755 "$receptor_tmp/root/usr/bin/receptor" "$ROOT/.venv/bin/receptor"
+    else
+      log "receptor: $RECEPTOR_DEB_URL does not match its pinned sha256; not installed"
+    fi
+  else
+    log "receptor: could not download $RECEPTOR_DEB_URL; not installed (tests/lab/test_receptor.py needs it)"
+  fi
+  rm -rf "$receptor_tmp"
+  unset receptor_tmp
+fi
+
 mkdir -p "$ROOT/.collections/ansible_collections/axelabs"
 ln -sfn ../../.. "$ROOT/.collections/ansible_collections/axelabs/onboard"
 export PATH="$ROOT/.venv/bin:$PATH"

@@ -88,7 +88,7 @@ def tailscale_peers(command):
     return peers, status.get("MagicDNSSuffix") or (status.get("CurrentTailnet") or {}).get("MagicDNSSuffix") or ""
 
 
-def host_vars(customer, entry, peer, suffix, sovereign):
+def host_vars(customer, entry, peer, suffix, sovereign, wanted_refs=None):
     alias = entry["tailscale_host"]
     if peer:
         dns = (peer.get("DNSName") or "").rstrip(".") or "%s.%s" % (alias, suffix)
@@ -100,7 +100,8 @@ def host_vars(customer, entry, peer, suffix, sovereign):
     out = {"ansible_host": dns, "axe_customer": customer, "axe_public_domain": entry["public_domain"],
            "axe_primary_domain": entry["primary_domain"],
            "axe_entities": list(entry["entities"]), "axe_tailscale_host": alias, "axe_tailscale": tailscale,
-           "axe_sovereign": sovereign, "ansible_python_interpreter": "/usr/bin/python3"}
+           "axe_sovereign": sovereign, "axe_wanted_refs": dict(wanted_refs or {}),
+           "ansible_python_interpreter": "/usr/bin/python3"}
     if entry.get("ssh_user"):
         out["ansible_user"] = entry["ssh_user"]
     return out
@@ -140,7 +141,7 @@ class InventoryModule(BaseInventoryPlugin):
                         len(matching), entry["tailscale_host"], customer,
                         "; ".join("%s (%s, %s)" % ((p.get("DNSName") or "?").rstrip("."), (p.get("TailscaleIPs") or ["?"])[0],
                                                    "online" if p.get("Online") else "offline") for p in matching), customer))
-            variables = host_vars(customer, entry, matching[0], suffix, sovereign)
+            variables = host_vars(customer, entry, matching[0], suffix, sovereign, registry.wanted_refs(customer))
             self.inventory.add_host(customer, group="customers")
             self.inventory.add_host(customer, group="sovereign" if sovereign else "managed")
             ts = variables["axe_tailscale"]

@@ -23,9 +23,10 @@ options:
       - C(definitions), the roles' definitions as written; C(names), the service names; C(ingress), cloudflared's
         rules (name, path, port; the catch-all last); C(health), what C(axelabs.onboard.stack_health) and
         C(axelabs.onboard.edge_health) check (the tunnel first, then each service's containers and URLs); C(backup),
-        what the backup role's agent dumps (each service's C(backup) data, with its service name).
+        what the backup role's agent dumps (each service's C(backup) data, with its service name); C(released), the
+        names of the services the engine releases from their repository (versions, colours; not the vault).
     type: str
-    choices: [definitions, names, ingress, health, backup]
+    choices: [definitions, names, ingress, health, backup, released]
     default: definitions
 """
 
@@ -70,4 +71,6 @@ class LookupModule(LookupBase):
             return catalogue.stack(definitions)
         if view == "backup":
             return catalogue.backups(definitions)
+        if view == "released":
+            return catalogue.released(definitions)
         return definitions

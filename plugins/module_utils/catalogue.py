@@ -71,6 +71,12 @@ def names(definitions):
     return [d["name"] for d in definitions]
 
 
+def released(definitions):
+    """The services released from their repository by the engine (they have `slots`, and a release state on the
+    host); the others run from an image (the vault)."""
+    return [d["name"] for d in definitions if "slots" in d]
+
+
 def port(definition):
     """The host's loopback port cloudflared's ingress sends this service's requests to."""
     proxy = definition.get("proxy") or {}

@@ -347,6 +347,37 @@ class CustomersFile(object):
         return dict((svc, list((services.get(svc) or {}).get(customer, {}).get("secrets") or []))
                     for svc in services if customer in (services.get(svc) or {}))
 
+    def wanted_refs(self, customer):
+        """{service: ref} the customer should run: its own slot's `ref`, else the fleet's `releases` default (also for
+        a slot its pack has not made yet: a D-day's plan deploys what the apply will)."""
+        services = self.document.get("services") or {}
+        fleet = self.document.get("releases") or {}
+        wanted = {}
+        for svc in sorted(set(services) | set(fleet)):
+            ref = ((services.get(svc) or {}).get(customer) or {}).get("ref") or fleet.get(svc)
+            if ref:
+                wanted[svc] = ref
+        return wanted
+
+    def set_wanted_ref(self, customer, service, ref):
+        """Record that `customer` should run `service` at `ref` (its slot's `ref`, the slot made when the customer has
+        a manifest but none for the service); False when it already says so."""
+        if not self.manifest(customer):
+            raise ProductError("services not declared for %s: the customer runs its own stack (no services manifest)"
+                               % customer, trap="T24",
+                               next_step="nothing to record for %s; ingest its pack first if it is a managed customer "
+                                         "(axe customers ingest %s PACK.json --apply)" % (customer, customer))
+        services = self.document["services"]
+        if services.get(service) is None:
+            services[service] = quoted({})
+        slot = services[service].get(customer)
+        if slot is None:
+            services[service][customer] = slot = quoted({"secrets": []})
+        if slot.get("ref") == ref:
+            return False
+        slot["ref"] = quoted(ref)
+        return True
+
     # writing ------------------------------------------------------------------------------
     def render(self):
         """The file's new text: the original with only the changed lines replaced."""

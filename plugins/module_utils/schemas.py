@@ -51,6 +51,8 @@ CLIENT_SECRET = safe(r"^[\x21-\x7e]+$")
 # A service is a role of the collection (module_utils/catalogue.py) and a path segment of its vault items.
 SERVICE_NAME = safe(r"^[a-z][a-z0-9_]{1,30}$")
 SSO_APPS = ["blueprint", "vaultwarden", "frame_mcp"]
+# A git ref a service is deployed at (a tag, a branch or a commit): one word, as `git ls-remote` takes it.
+GIT_REF = safe(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 PACK_SCHEMA_ID = "axelabs-bootstrap/v1"
 
 _HTTPS_URI = {"type": "string", "pattern": safe(r"^https://[^\s/$.?#][^\s]*$")}
@@ -70,6 +72,13 @@ CUSTOMERS_SCHEMA = {
             "type": "object",
             "propertyNames": {"pattern": CUSTOMER_ID},
             "additionalProperties": {"$ref": "#/$defs/customer"},
+        },
+        "releases": {
+            "description": ("releases.{service}: the ref a customer is deployed at when its own slot names none "
+                            "(services.{service}.{customer}.ref): what a new customer's D-day gets."),
+            "type": "object",
+            "propertyNames": {"pattern": SERVICE_NAME},
+            "additionalProperties": {"type": "string", "pattern": GIT_REF},
         },
         "services": {
             "description": "services.{service}.{customer}: the manifest. A customer with no slot under any "
@@ -152,6 +161,10 @@ CUSTOMERS_SCHEMA = {
             "additionalProperties": False,
             "required": ["secrets"],
             "properties": {
+                "ref": {"description": "The version the customer should run (a tag, a branch or a commit): what a "
+                                       "deploy without --ref deploys. Written by a deploy or a rollout once the "
+                                       "customer runs it.",
+                        "type": "string", "pattern": GIT_REF},
                 "secrets": {
                     "type": "array",
                     "items": {

@@ -19,6 +19,7 @@ from urllib.error import HTTPError, URLError
 from urllib.request import ProxyHandler, build_opener
 
 from ansible_collections.axelabs.onboard.plugins.module_utils import atomic_file
+from ansible_collections.axelabs.onboard.plugins.module_utils import audit
 from ansible_collections.axelabs.onboard.plugins.module_utils import compose_commands as cc
 from ansible_collections.axelabs.onboard.plugins.module_utils import release
 from ansible_collections.axelabs.onboard.plugins.module_utils.host_paths import remote_path
@@ -108,10 +109,19 @@ class ServiceHost(object):
         return dict(release.empty_state(), **data)
 
     def save_state(self, state):
+        """Write the release state; what changed goes to the host's audit log (the one place every release, rollback
+        and stopped release of every service passes)."""
         current = self.read_file(os.path.join(STATE_DIR, STATE_FILE))
         if current:
             self.write_file(os.path.join(STATE_DIR, STATE_FILE + ".bak"), current)
         self.write_file(os.path.join(STATE_DIR, STATE_FILE), json.dumps(state, indent=2, sort_keys=True) + "\n")
+        try:
+            before = json.loads(current) if current else {}
+        except ValueError:
+            before = {}
+        what = audit.transition(os.path.basename(self.project_dir.rstrip("/")), before, state)
+        if what:
+            audit.record(os.path.basename(self.project_dir.rstrip("/")), what)
 
     # questions -------------------------------------------------------------------------------------
     def containers(self, names):

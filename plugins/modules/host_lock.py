@@ -137,6 +137,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.axelabs.onboard.plugins.module_utils import atomic_file
+from ansible_collections.axelabs.onboard.plugins.module_utils.audit import HOST_LOCK
 
 NO_DETAILS = {"run_id": "", "holder": "unknown (no details)", "purpose": "", "since": ""}
 
@@ -223,7 +224,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             state=dict(type="str", choices=["acquired", "released", "inspected"], default="acquired"),
-            path=dict(type="path", default="~/.axe/lock"),
+            path=dict(type="path", default=HOST_LOCK),
             run_id=dict(type="str", required=True),
             holder=dict(type="str", default="unknown"),
             purpose=dict(type="str", default=""),

@@ -7,9 +7,11 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 from helpers.lab import ROOT, VENV_BIN
@@ -106,6 +108,27 @@ class DDay:
 
     def docker(self, command):
         return self.host.ssh(f"PATH=/opt/homebrew/bin:$PATH; {command}").stdout
+
+
+class Poller(threading.Thread):
+    """A client polling a path through the edge (as `dday`, a DDay, asks it), counting answers by version and every failure."""
+
+    def __init__(self, dday, path):
+        super().__init__(daemon=True)
+        self.dday, self.path, self.stop, self.seen = dday, path, threading.Event(), Counter()
+
+    def run(self):
+        deadline = time.monotonic() + 300
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                status, body = self.dday.get(self.path, timeout=5)
+                self.seen[json.loads(body)["version"] if status == 200 else f"HTTP {status}"] += 1
+            except Exception as exc:  # a refused or reset connection is a failed request too
+                self.seen[f"error {type(exc).__name__}"] += 1
+            time.sleep(0.02)
+
+    def failures(self):
+        return {k: v for k, v in self.seen.items() if not k[0].isdigit()}
 
 
 @contextlib.contextmanager

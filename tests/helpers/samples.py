@@ -39,6 +39,8 @@ customers:
       - "beta-1"
       - "beta-2"
     tailscale_host: "beta-macmini"
+# what a new customer's D-day deploys (a customer's own services.SERVICE.CUSTOMER.ref wins)
+releases: {frame: v1, blueprint: v1, hive: v1}
 services:
   frame:
     beta:

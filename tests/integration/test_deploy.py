@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import Counter
 
 import pytest
 
-from helpers.dday import EXTERNAL, customer_after_onboard
+from helpers.dday import EXTERNAL, Poller, customer_after_onboard
 from helpers.lab import ROOT
 from helpers.samples import PACK
 
@@ -30,27 +29,6 @@ CUSTOMER = "dep"
 def dday(lab, tmp_path_factory):
     with customer_after_onboard(lab, tmp_path_factory.mktemp("deploy"), CUSTOMER) as d:
         yield d
-
-
-class Poller(threading.Thread):
-    """A client polling a path through the edge, counting answers by version and every failure."""
-
-    def __init__(self, dday, path):
-        super().__init__(daemon=True)
-        self.dday, self.path, self.stop, self.seen = dday, path, threading.Event(), Counter()
-
-    def run(self):
-        deadline = time.monotonic() + 300
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            try:
-                status, body = self.dday.get(self.path, timeout=5)
-                self.seen[json.loads(body)["version"] if status == 200 else f"HTTP {status}"] += 1
-            except Exception as exc:  # a refused or reset connection is a failed request too
-                self.seen[f"error {type(exc).__name__}"] += 1
-            time.sleep(0.02)
-
-    def failures(self):
-        return {k: v for k, v in self.seen.items() if not k[0].isdigit()}
 
 
 # A secret holding every character .env.local could get wrong (issue 14, item 5): quotes, $, a backslash, #, and a

@@ -6,7 +6,8 @@ import sys
 import time
 
 from . import __version__, interrupt, journal, private_files, report, secret_env
-from .commands import backup, blueprint, check, customers, deploy, entity, health, lab, lock, onboard, ping, secret, vault
+from .commands import (backup, blueprint, check, customers, deploy, entity, health, lab, lock, onboard, ping, rollout,
+                       secret, status, vault)
 from .errors import AxeError
 from .settings import Settings
 
@@ -19,7 +20,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"axe {__version__}")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of tables")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (customers, secret, onboard, deploy, entity, vault, blueprint, backup, check, health, ping, lock, lab):
+    for module in (customers, secret, onboard, deploy, entity, vault, blueprint, backup, rollout, status, check, health, ping,
+                   lock, lab):
         module.register(sub)
     return p
 

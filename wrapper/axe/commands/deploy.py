@@ -76,7 +76,9 @@ def register(sub) -> None:
                    help="customer: the whole D-day (ingest, preflight, cloudflared, every service, health); or a "
                         "service of the collection's catalogue (frame, blueprint, hive, vault)")
     p.add_argument("customer")
-    p.add_argument("--ref", help="git ref to deploy: a tag (v1, v2), a branch or a commit (default: v1)")
+    p.add_argument("--ref", help="git ref to deploy: a tag (v1, v2), a branch or a commit (default: the one customers.yaml "
+                                  "wants for the customer - services.SERVICE.CUSTOMER.ref, else releases.SERVICE, else "
+                                  "main); recorded there once it is live")
     p.add_argument("--rollback", action="store_true", help="go back to the release that was live before the current one")
     p.add_argument("--force", action="store_true", help="release again even when nothing changed")
     p.add_argument("--health-timeout", type=int, metavar="SECONDS",

@@ -5,39 +5,16 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .. import collection, inventory, report
-from ..errors import AxeError
+from .. import fleet, inventory, report
 from ..runner import run_playbook
 from ..settings import Settings
 
 TIMEOUT = 10  # seconds per outside request; each is made once
 
 
-def _customers(settings: Settings, args) -> dict[str, dict]:
-    """{customer: {"public_domain", "managed"}} for the customers asked about, from customers.yaml."""
-    if not settings.customers_file.is_file():
-        raise AxeError(f"no customers file at {settings.customers_file}",
-                       "axe customers add CUSTOMER --legal-name NAME --primary-domain DOMAIN --entity ID --apply, "
-                       "or point AXE_CUSTOMERS_FILE at yours")
-    collection.importable(settings)
-    from ansible_collections.axelabs.onboard.plugins.module_utils.customers_file import CustomersFile
-    registry = CustomersFile(str(settings.customers_file)).load(readonly=True)  # a ProductError is the CLI's to show, as it is
-    names = sorted(registry.customers) if args.all else args.customers
-    if not names:
-        raise AxeError("no customer given", "axe health CUSTOMER [CUSTOMER...] or axe health --all")
-    out = {}
-    for name in names:
-        inventory.check_customer_id(name)
-        if name not in registry.customers:
-            raise AxeError(f"T01: {name} is not in {settings.customers_file}",
-                           f"axe customers add {name} --legal-name NAME --primary-domain DOMAIN --entity ID --apply")
-        out[name] = {"public_domain": registry.customers[name]["public_domain"], "managed": bool(registry.manifest(name))}
-    return out
-
-
 def run(args) -> int:
     settings = Settings.load().with_customers_file(getattr(args, "customers_file", None))
-    customers = _customers(settings, args)
+    customers = fleet.select(settings, args.customers, args.all, "axe health CUSTOMER [CUSTOMER...] or axe health --all")
     from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue, stack
     entries = catalogue.stack(catalogue.load())
 
