@@ -3,6 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The customer host's audit log: one JSON line per change the product made there (who, when, what, run id).
 
+Two kinds of entry: every changing run on the host, as it takes and gives back the host's deploy lock (host_lock:
+who, which run, for what), and, between them, every change of a service's release state (service_host.save_state:
+a release gone live, a rollback, a release staged and stopped).
+
 Kept on the host, `~/.axe/audit.jsonl`, so it is the host's own record whichever controller (an operator's `axe`,
 AWX) made the change. Who and which run are read from the host's deploy lock (`~/.axe/lock/details.json`, written
 by axelabs.onboard.host_lock), which every changing run holds while it changes anything. Lines are appended whole
@@ -64,9 +68,10 @@ def transition(service, old, new):
     return None
 
 
-def record(service, what, path=AUDIT_LOG, lock_dir=HOST_LOCK):
-    """Append one entry; never raises (the audit log must not fail a change that happened)."""
-    entry = dict(holder(lock_dir), at=_now(), service=service, what=what)
+def record(service, what, path=AUDIT_LOG, lock_dir=HOST_LOCK, who=None):
+    """Append one entry; never raises (the audit log must not fail a change that happened). `who`: {who, run_id,
+    purpose} when it is not the lock's holder (a lock released by force is released by someone else)."""
+    entry = dict(who or holder(lock_dir), at=_now(), service=service, what=what)
     target = os.path.expanduser(path)
     try:
         directory = os.path.dirname(target)

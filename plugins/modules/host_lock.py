@@ -23,6 +23,8 @@ description:
     runs is provably stale - it is taken over, with a warning that says so. A lock from another machine is
     never taken over; only O(state=released) with O(force=true) removes it.
   - In check mode nothing is written; a lock held by another run is reported as a warning (stale or not).
+  - Taking the lock and giving it back (or releasing another's by force) each add an entry to the host's audit log
+    (C(~/.axe/audit.jsonl)) - who, which run, for what - so every changing run on the host is recorded.
   - The action plugin of the same name fills in the holder's process on the controller, checks staleness there
     and returns RV(stale); the module's own part runs on the host.
 author:
@@ -137,6 +139,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.axelabs.onboard.plugins.module_utils import atomic_file
+from ansible_collections.axelabs.onboard.plugins.module_utils import audit
 from ansible_collections.axelabs.onboard.plugins.module_utils.audit import HOST_LOCK
 
 NO_DETAILS = {"run_id": "", "holder": "unknown (no details)", "purpose": "", "since": ""}
@@ -174,13 +177,18 @@ def take_over(path, stale_run_id, mine):
     return True
 
 
-def release(module, path, run_id, force):
+def release(module, path, run_id, force, holder_of_force="unknown"):
     if not os.path.isdir(path):
         module.exit_json(changed=False, holder={}, acquired=False, held={})
     details = read(path)
     if details.get("run_id") != run_id and not force:
         module.exit_json(changed=False, holder=details, acquired=False, held={}, msg="held by another run; left alone")
     if not module.check_mode:
+        if details.get("run_id") == run_id:
+            audit.record("", "gave the host's deploy lock back (%s)" % details.get("purpose"), lock_dir=path)
+        else:
+            audit.record("", "released the deploy lock of %s by force" % describe(details),
+                         who={"who": holder_of_force, "run_id": run_id, "purpose": "axe lock release"})
         shutil.rmtree(path)
     module.exit_json(changed=True, holder={}, released=details, acquired=False, held={})
 
@@ -217,6 +225,7 @@ def acquire(module, p, mine):
                              next_step="%s must be a directory the SSH user owns and can write "
                                        "(e.g. sudo chown -R $(id -un) %s on the host), then run again" % (parent, parent))
         write_details(path, mine)
+        audit.record("", "took the host's deploy lock (%s)" % mine["purpose"], lock_dir=path)
         module.exit_json(changed=True, holder=mine, acquired=True, held={})
 
 
@@ -241,7 +250,7 @@ def main():
         module.exit_json(changed=False, holder=read(p["path"]) if os.path.isdir(p["path"]) else {},
                          acquired=False, held={})
     if p["state"] == "released":
-        release(module, p["path"], p["run_id"], p["force"])
+        release(module, p["path"], p["run_id"], p["force"], p["holder"])
     mine = {"run_id": p["run_id"], "holder": p["holder"], "purpose": p["purpose"],
             "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "owner": p["owner"] or {}}
     acquire(module, p, mine)

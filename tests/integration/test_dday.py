@@ -58,8 +58,10 @@ def d(lab, tmp_path_factory):
                     *[a for e, n in ENTITY_NAMES.items() for a in ("--entity", e, "--entity-name", f"{e}={n}")],
                     "--apply", "--yes")
         assert run.returncode == 0, run.stdout + run.stderr
-        # The services the contract names (the pack's ingest adds their slots); without it oneshot is T24's.
-        d.customers.write_text(d.customers.read_text() + "services:\n  frame:\n    oneshot:\n      secrets: []\n")
+        # The services the contract names (the pack's ingest adds their slots); without it oneshot is T24's. The fleet's
+        # release of each service is what a new customer's D-day deploys.
+        d.customers.write_text(d.customers.read_text() + "releases: {frame: v1, blueprint: v1, hive: v1}\n"
+                               "services:\n  frame:\n    oneshot:\n      secrets: []\n")
         yield d
 
 
@@ -269,8 +271,13 @@ def _left_running(d) -> list[str]:
     (signal.SIGTERM, 143),
 ])
 def test_a_signal_mid_apply_stops_the_run_says_interrupted_and_the_same_command_converges(d, signum, exit_code):
-    if signum == signal.SIGTERM:  # give the D-day something to do again
+    if signum == signal.SIGTERM:
         assert d.deploy("frame", "--ref", "v2")[0].returncode == 0
+    # Give the D-day something to do again: frame runs v2 (deployed, and so recorded as wanted); the operator now wants
+    # the customer on v1 (customers.yaml says so), which the D-day deploys.
+    text = d.customers.read_text()
+    assert text.count('ref: "v2"') == 1, text
+    d.customers.write_text(text.replace('ref: "v2"', 'ref: "v1"'))
     before = _shipped(d)
     d.since = time.time()
     command = ("deploy", "customer", CUSTOMER, "--from-pack", str(d.pack), "--apply", "--yes", "--json")

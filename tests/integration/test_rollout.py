@@ -141,3 +141,21 @@ def test_the_wanted_version_is_data_and_the_host_keeps_an_audit_log(fleet):
     assert [e["what"][:len("frame v1 (")] for e in live] == ["frame v1 (", "frame v2 ("], audit["entries"]
     assert all(e["who"] and e["at"] and "-rollout-frame-" in e["run_id"] and e["purpose"] == f"axe deploy frame {FLEET[1]}"
                for e in live), live
+    # Every changing run on the host, as it took and gave back its deploy lock: its tunnel's set-up and the two rollouts
+    # that reached it (the deploy above planned nothing, so applied nothing).
+    runs = [e["what"] for e in audit["entries"] if "deploy lock" in e["what"]]
+    pair = ["took the host's deploy lock ({})", "gave the host's deploy lock back ({})"]
+    assert runs == [w.format(f"axe onboard {FLEET[1]}") for w in pair] + \
+        [w.format(f"axe deploy frame {FLEET[1]}") for w in pair] * 2, runs
+
+
+def test_health_all_checks_every_customer_from_outside_and_from_its_host(fleet):
+    d = fleet[FLEET[0]]
+    run, health = d.axe_json("health", "--all")
+    for c in FLEET:
+        rows = health["customers"][c]
+        assert rows["cloudflared"] == {"outside": 200, "ok": True}
+        assert rows["frame"]["ok"] and rows["frame"]["host"]["http"] == 200, rows["frame"]
+        assert not rows["hive"]["ok"]  # never deployed here: said, not hidden
+    assert set(health["customers"]["realchoice"]) == {"cloudflared"}  # T24: its tunnel only
+    assert run.returncode == 1

@@ -204,12 +204,24 @@ def _fallbacks(spec: dict, env: dict, monkeypatch) -> dict:
     return params
 
 
-def test_cloudflare_token_is_the_modules_api_token(tmp_path, monkeypatch):
-    from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
+def test_cloudflare_token_is_the_roles_token_and_never_in_the_environment(tmp_path):
+    """The roles' token (cloudflared's and the preflight's defaults) is the file's content, as Ansible evaluates them;
+    the job's environment holds only the file's path (ansible-runner records the environment in its artifacts)."""
+    import os
+    import subprocess
 
-    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    from helpers.lab import VENV_BIN
     env = inject(load(TYPES_DIR / "cloudflare.yml"), {"api_token": "cf-token-for-the-test"}, tmp_path)
-    assert _fallbacks(common_args.cloudflare_spec(), env, monkeypatch)["api_token"] == "cf-token-for-the-test"
+    assert "cf-token-for-the-test" not in "".join(env.values())
+    run = subprocess.run(
+        [str(VENV_BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local", "-m", "ansible.builtin.debug",
+         "-e", f"@{ROOT / 'roles/cloudflared/defaults/main.yml'}", "-e", f"@{ROOT / 'roles/preflight/defaults/main.yml'}",
+         "-a", "msg={{ [cloudflared_api_token, preflight_api_token] }}"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("AXE_")}, **env,
+             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections")})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count('"cf-token-for-the-test"') == 2, run.stdout
 
 
 def test_operator_vault_settings_are_the_modules_and_the_lookups(tmp_path, monkeypatch):

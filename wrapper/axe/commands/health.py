@@ -1,9 +1,8 @@
 """`axe health CUSTOMER... | --all`: each customer's stack from outside (https://{public_domain} through the
 edge, as an employee reaches it) and from its Mac mini (containers, local health), customers in
-parallel, as one table. Reads only; exits 0 only when everything answers."""
+parallel, as one table: playbooks/health.yml, the same run an AWX schedule makes. Reads only; exits 0 only
+when everything answers."""
 from __future__ import annotations
-
-from concurrent.futures import ThreadPoolExecutor
 
 from .. import fleet, inventory, report
 from ..runner import run_playbook
@@ -15,44 +14,34 @@ TIMEOUT = 10  # seconds per outside request; each is made once
 def run(args) -> int:
     settings = Settings.load().with_customers_file(getattr(args, "customers_file", None))
     customers = fleet.select(settings, args.customers, args.all, "axe health CUSTOMER [CUSTOMER...] or axe health --all")
-    from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue, stack
+    from ansible_collections.axelabs.onboard.plugins.module_utils import catalogue
     entries = catalogue.stack(catalogue.load())
-
-    # Sovereignty customers (T24) run their own stack: only their tunnel is ours to look at.
-    probes = [(c, e["service"], e["external_path"]) for c, info in customers.items() for e in entries
-              if info["managed"] or e["service"] == "cloudflared"]
-    with ThreadPoolExecutor(max_workers=min(16, len(probes))) as pool:
-        statuses = list(pool.map(lambda p: stack.outside_status(settings.edge_url, customers[p[0]]["public_domain"],
-                                                                  p[2], TIMEOUT), probes))
-    outside = {(c, s): code for (c, s, _path), code in zip(probes, statuses)}
-
-    managed = [c for c, info in customers.items() if info["managed"]]
-    host_result = None
-    if managed:
-        host_result = run_playbook(settings, "health", inventory.for_customers(settings, managed), check=True,
-                                   extravars={"axe_target": ",".join(managed)}, label="health",
-                                   one_round_trip=True)
-
+    # One playbook for both views (playbooks/health.yml): outside through the edge with axelabs.onboard.edge_health on
+    # the controller, the host's with stack_health; in check mode, so a service that does not answer is reported here.
+    names = list(customers)
+    result = run_playbook(settings, "health", inventory.for_customers(settings, names), check=True,
+                          extravars={"axe_target": ",".join(names), "axe_edge_timeout": TIMEOUT}, label="health",
+                          one_round_trip=True)
     table, all_ok = {}, True
     for customer, info in customers.items():
-        host_status = host_result.hosts.get(customer).status if host_result and customer in host_result.hosts else None
-        seen = ((host_result.stats.get(customer) or {}).get("health") or {}) if host_result else {}
+        host = result.hosts.get(customer)
+        stats = result.stats.get(customer) or {}
+        outside, seen = stats.get("outside") or {}, stats.get("health") or {}
         rows = {}
         for entry in entries:
             service = entry["service"]
-            if (customer, service) not in outside:
-                continue
-            row = {"outside": outside[(customer, service)]}
+            if not info["managed"] and service != "cloudflared":
+                continue  # T24: a sovereignty customer's services are its own
+            row = {"outside": outside.get(service, 0)}
             if info["managed"] and entry["local_url"]:
                 row["host"] = seen.get(service) or {"ok": False, "http": 0, "containers": {},
-                                                    "error": f"host {host_status or 'not reached'}"}
+                                                    "error": f"host {host.status if host else 'not reached'}"}
             row["ok"] = row["outside"] == 200 and row.get("host", {"ok": True})["ok"]
             all_ok = all_ok and row["ok"]
             rows[service] = row
         table[customer] = rows
     if args.json:
-        report.emit_json({"ok": all_ok, "customers": table,
-                          "artifacts": str(host_result.artifact_dir) if host_result else None})
+        report.emit_json({"ok": all_ok, "customers": table, "artifacts": str(result.artifact_dir)})
     else:
         _print(table, customers)
     return 0 if all_ok else 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .. import apply_flow, fleet, inventory, report, shipped, vault_session
+from .. import apply_flow, fleet, interrupt, inventory, report, shipped, vault_session
 from ..errors import AxeError
 from ..runner import run_playbook
 from ..settings import Settings
@@ -93,6 +93,19 @@ def outcome_rows(rows: dict, result, ref: str, service: str) -> dict:
     return out
 
 
+def log_shipped(done: dict, customers: dict, service: str, ship_log: Path, run_id: str) -> tuple[list[str], list[str]]:
+    """One Ship Log line per customer the rollout shipped: (those customers, the lines)."""
+    shipped_now = [c for c, row in done.items() if row["result"].startswith("shipped")]
+    lines = []
+    for customer in shipped_now:
+        row = done[customer]
+        line = shipped.ship_log_line(customer, customers[customer]["public_domain"], {service: row["deploy"]},
+                                     row["edge"], run_id)
+        shipped.append_line(ship_log, line)
+        lines.append(line)
+    return shipped_now, lines
+
+
 def run(args) -> int:
     settings = Settings.load().with_customers_file(getattr(args, "customers_file", None))
     from .. import collection
@@ -139,20 +152,20 @@ def run(args) -> int:
         _print(rows, f"{title}: plan (check mode, nothing changed)", "plan")
     apply_flow.confirm(args, f"Roll {args.service} {args.ref} out to {len(ship)} customer(s), canary first?")
     batches = serial(args.canary, args.batch, len(ship))
-    applied = run_playbook(settings, "rollout", inventory.for_customers(settings, ship), diff=True,
-                           extravars={**base, "axe_target": ",".join(ship), "axe_rollout_serial": batches,
-                                      "axe_rollout_max_failed": args.max_failed},
-                           label=f"rollout-{args.service}", on_event=progress)
-    done = outcome_rows(rows, applied, args.ref, args.service)
-    shipped_now = [c for c, row in done.items() if row["result"].startswith("shipped")]
     ship_log = Path(args.ship_log).expanduser() if args.ship_log else settings.ship_log or settings.state_dir / "ship-log.txt"
-    lines = []
-    for customer in shipped_now:
-        row = done[customer]
-        line = shipped.ship_log_line(customer, customers[customer]["public_domain"], {args.service: row["deploy"]},
-                                     row["edge"], applied.artifact_dir.name)
-        shipped.append_line(ship_log, line)
-        lines.append(line)
+    try:
+        applied = run_playbook(settings, "rollout", inventory.for_customers(settings, ship), diff=True,
+                               extravars={**base, "axe_target": ",".join(ship), "axe_rollout_serial": batches,
+                                          "axe_rollout_max_failed": args.max_failed},
+                               label=f"rollout-{args.service}", on_event=progress)
+    except interrupt.Interrupted as exc:
+        # Ctrl-C or SIGTERM between batches or in one: the customers shipped before it still get their Ship Log line.
+        if exc.result is not None:
+            log_shipped(outcome_rows(rows, exc.result, args.ref, args.service), customers, args.service, ship_log,
+                        exc.result.artifact_dir.name)
+        raise
+    done = outcome_rows(rows, applied, args.ref, args.service)
+    shipped_now, lines = log_shipped(done, customers, args.service, ship_log, applied.artifact_dir.name)
     stopped = [c for c, row in done.items() if row["result"].startswith(("not reached", "failed", "unreachable",
                                                                           "interrupted"))]
     again = f"axe rollout {args.service} --ref {args.ref} " + ("--all" if args.all else f"--customers {args.customers}") + \
