@@ -18,7 +18,6 @@ from ..runner import run_playbook
 from ..settings import Settings
 from .status import read_hosts
 
-REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")  # module_utils/schemas.py GIT_REF, without its guard
 BATCH = re.compile(r"^([1-9][0-9]{0,3})(%?)$")
 
 
@@ -38,7 +37,8 @@ def check_args(args, released: list[str]) -> None:
     if args.service not in released:
         raise AxeError(f"{args.service!r} is not a service the engine releases (one of {', '.join(released)})",
                        f"axe rollout {released[0]} --ref REF --all")
-    if not REF.fullmatch(args.ref):
+    from ansible_collections.axelabs.onboard.plugins.module_utils.schemas import GIT_REF  # the schema's own pattern
+    if not re.match(GIT_REF, args.ref):
         raise AxeError(f"--ref {args.ref!r} is not one git ref word", "give a tag, a branch or a commit: --ref v2")
     if bool(args.all) == bool(args.customers):
         raise AxeError("give the customers with --customers A,B,... or --all (one of the two)",
