@@ -427,8 +427,8 @@ class RunWatch(threading.Thread):
                 # In the run's order: a job event's file name starts with its counter.
                 for path in sorted(self.run_dir.glob("artifacts/*/job_events/*.json"),
                                    key=lambda p: (int(p.name.split("-", 1)[0]) if p.name.split("-", 1)[0].isdigit() else 0, p.name)):
-                    if path.name in seen:
-                        continue
+                    if path.name in seen or path.name.endswith("-partial.json"):
+                        continue  # a partial is the display callback's draft of an event ansible-runner then writes whole
                     try:
                         event = json.loads(path.read_text())
                     except (OSError, ValueError):

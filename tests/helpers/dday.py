@@ -91,6 +91,10 @@ class DDay:
         while time.monotonic() < deadline:
             for event in (e for run in runs.glob(f"*-{label}-*") if re.search(rf"-{label}-[0-9a-f]{{6}}$", run.name)
                           for e in run.glob("artifacts/*/job_events/*.json")):
+                # The display callback drops each event's data as UUID-partial.json (no counter) before ansible-runner
+                # writes it whole as COUNTER-UUID.json and removes the partial: only the whole event counts.
+                if event.name.endswith("-partial.json"):
+                    continue
                 with contextlib.suppress(OSError, ValueError):
                     if event.stat().st_mtime <= self.since:
                         continue

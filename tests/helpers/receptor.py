@@ -155,7 +155,8 @@ class Job:
     @classmethod
     def read(cls, out: Path) -> Job:
         [artifacts] = {p.parent for p in out.glob("**/status")}
-        events = [json.loads(p.read_text()) for p in (artifacts / "job_events").glob("*.json")]
+        events = [json.loads(p.read_text()) for p in (artifacts / "job_events").glob("*.json")
+                  if not p.name.endswith("-partial.json")]  # the display callback's drafts of events written whole
         return cls(out, artifacts, (artifacts / "status").read_text().strip(), int((artifacts / "rc").read_text().strip()),
                    sorted(events, key=lambda e: e["counter"]))
 
