@@ -410,6 +410,20 @@ class CustomersFile(object):
         self.text = new_text
 
 
+def edit(path, change, check_mode, allow_missing=False):
+    """One change to customers.yaml, the way every module makes one: under the file's lock, load it, let
+    `change(f)` edit the loaded CustomersFile (True when it changed the document), render (validated against the
+    schema) and write atomically unless in check mode. Returns (before, after), the texts for the diff: equal when
+    nothing changed. Raises ProductError."""
+    with FileLock(path):
+        f = CustomersFile(path).load(allow_missing=allow_missing)
+        before = f.text if os.path.isfile(f.path) else ""
+        after = f.render() if change(f) else before
+        if after != before and not check_mode:
+            f.write(after)
+    return before, after
+
+
 def _public_name(entry):
     """An entry's public_domain as DNS compares it (no trailing dot, any case); '' when it has none."""
     return str((entry or {}).get("public_domain") or "").rstrip(".").lower()

@@ -27,11 +27,8 @@ extends_documentation_fragment:
   - axelabs.onboard.attributes
   - axelabs.onboard.attributes.STATE_MODULE
   - axelabs.onboard.vault.CUSTOMERS_FILE
+  - axelabs.onboard.customer
 options:
-  customer:
-    description: The customer id.
-    type: str
-    required: true
   entity:
     description: The entity id (C(^[a-z0-9][a-z0-9_-]{0,62}$)).
     type: str
@@ -127,15 +124,11 @@ def main():
     # Only what differs from frame's defaults is written: the entry says what is special about the entity.
     settings = dict((k, v) for k, v in p["settings"].items() if v is not None and p["defaults"].get(k) != v)
     try:
-        with cf.FileLock(path):
-            f = cf.CustomersFile(path).load()
-            before = f.text
-            added = add(f, p["customer"], p["entity"], p["legal_name"], settings)
-            after = f.render() if added else before  # render() validates against the schema before any write
-            if added and not module.check_mode:
-                f.write(after)
+        before, after = cf.edit(path, lambda f: add(f, p["customer"], p["entity"], p["legal_name"], settings),
+                                module.check_mode)
     except ProductError as exc:
         fail(module, exc)
+    added = after != before
     result = dict(changed=added, added=added, customers_file=path)
     if module.check_mode:
         result["planned"] = dict(customers_text=after, vault=[])

@@ -88,7 +88,6 @@ created:
   type: bool
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.axelabs.onboard.plugins.module_utils import common_args
@@ -110,51 +109,51 @@ def main():
     customer = module.params["customer"]
     common_args.check_customer(module, customer)
     path = common_args.customers_file(module.params)
+    seen = {}
+
+    def change(f):
+        customers = f.document.get("customers")
+        if customers is None:
+            f.document["customers"] = customers = cf.quoted({})
+        wanted = dict((k, module.params[k]) for k in FIELDS if module.params[k] is not None)
+        created = seen["created"] = customer not in customers
+        if created:
+            missing = [k for k in ("legal_name", "primary_domain", "entities") if k not in wanted]
+            if missing:
+                raise ProductError("a new customer needs %s" % ", ".join(missing),
+                                   next_step="give --legal-name, --primary-domain and --entity")
+            wanted.setdefault("public_domain", "%s.axelabs.ai" % customer)
+            wanted.setdefault("tailscale_host", "%s-macmini" % customer)
+            entry = cf.quoted({
+                "legal_name": wanted["legal_name"], "primary_domain": wanted["primary_domain"],
+                "public_domain": wanted["public_domain"], "entities": wanted["entities"],
+                "tailscale_host": wanted["tailscale_host"],
+                "sso": {"provider": "microsoft_entra_id"}, "user_entity_map": {},
+                "default_entities_by_domain": {wanted["primary_domain"]: wanted["entities"]}})
+            for extra in ("ssh_user", "onboarded"):
+                if extra in wanted:
+                    entry[extra] = cf.quoted(wanted[extra])
+            customers[customer] = entry
+        else:
+            entry = customers[customer]
+            for key, value in wanted.items():
+                if cf.plain(entry.get(key)) != value:
+                    entry[key] = cf.quoted(value)
+        names = dict((str(k), str(v)) for k, v in (module.params["entity_names"] or {}).items())
+        if names:
+            if entry.get("entity_names") is None:
+                entry["entity_names"] = cf.quoted({})
+            for entity, name in sorted(names.items()):
+                if cf.plain(entry["entity_names"].get(entity)) != name:
+                    entry["entity_names"][entity] = cf.quoted(name)
+        f.refuse_shared_public_domain(customer)
+        return True  # a new file, or values set again as they were: the rendered text says what changed
+
     try:
-        with cf.FileLock(path):
-            f = cf.CustomersFile(path).load(allow_missing=True)
-            customers = f.document.get("customers")
-            if customers is None:
-                f.document["customers"] = customers = cf.quoted({})
-            wanted = dict((k, module.params[k]) for k in FIELDS if module.params[k] is not None)
-            created = customer not in customers
-            if created:
-                missing = [k for k in ("legal_name", "primary_domain", "entities") if k not in wanted]
-                if missing:
-                    raise ProductError("a new customer needs %s" % ", ".join(missing),
-                                       next_step="give --legal-name, --primary-domain and --entity")
-                wanted.setdefault("public_domain", "%s.axelabs.ai" % customer)
-                wanted.setdefault("tailscale_host", "%s-macmini" % customer)
-                entry = cf.quoted({
-                    "legal_name": wanted["legal_name"], "primary_domain": wanted["primary_domain"],
-                    "public_domain": wanted["public_domain"], "entities": wanted["entities"],
-                    "tailscale_host": wanted["tailscale_host"],
-                    "sso": {"provider": "microsoft_entra_id"}, "user_entity_map": {},
-                    "default_entities_by_domain": {wanted["primary_domain"]: wanted["entities"]}})
-                for extra in ("ssh_user", "onboarded"):
-                    if extra in wanted:
-                        entry[extra] = cf.quoted(wanted[extra])
-                customers[customer] = entry
-            else:
-                entry = customers[customer]
-                for key, value in wanted.items():
-                    if cf.plain(entry.get(key)) != value:
-                        entry[key] = cf.quoted(value)
-            names = dict((str(k), str(v)) for k, v in (module.params["entity_names"] or {}).items())
-            if names:
-                if entry.get("entity_names") is None:
-                    entry["entity_names"] = cf.quoted({})
-                for entity, name in sorted(names.items()):
-                    if cf.plain(entry["entity_names"].get(entity)) != name:
-                        entry["entity_names"][entity] = cf.quoted(name)
-            f.refuse_shared_public_domain(customer)
-            before = f.text if os.path.isfile(f.path) else ""
-            new_text = f.render()
-            changed = new_text != before
-            if changed and not module.check_mode:
-                f.write(new_text)
+        before, new_text = cf.edit(path, change, module.check_mode, allow_missing=True)
     except ProductError as exc:
         fail(module, exc)
+    changed, created = new_text != before, seen["created"]
     result = dict(changed=changed, customers_file=path, created=created)
     if module._diff:
         result["diff"] = dict(before_header=path, after_header=path, before=before, after=new_text)

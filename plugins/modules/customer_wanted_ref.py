@@ -27,11 +27,8 @@ extends_documentation_fragment:
   - axelabs.onboard.attributes
   - axelabs.onboard.attributes.STATE_MODULE
   - axelabs.onboard.vault.CUSTOMERS_FILE
+  - axelabs.onboard.customer
 options:
-  customer:
-    description: The customer id.
-    type: str
-    required: true
   service:
     description: The service (a role of the service catalogue).
     type: str
@@ -81,25 +78,24 @@ def main():
     p = module.params
     common_args.check_customer(module, p["customer"])
     path = common_args.customers_file(p)
-    previous = ""
+    seen = {}
+
+    def record(f):
+        slot = ((f.document.get("services") or {}).get(p["service"]) or {}).get(p["customer"]) or {}
+        seen["previous"] = cf.plain(slot.get("ref")) or ""
+        if module.check_mode and not f.manifest(p["customer"]):
+            module.exit_json(changed=True, previous="", customers_file=path,
+                             msg="would be recorded once the pack gives %s a services manifest" % p["customer"])
+        return f.set_wanted_ref(p["customer"], p["service"], p["ref"])
+
     try:
         if not re.match(GIT_REF, p["ref"]):
             raise ProductError("ref %r is not one git ref word (letters, digits, . _ / -)" % p["ref"],
                                next_step="give a tag, a branch or a commit")
-        with cf.FileLock(path):
-            f = cf.CustomersFile(path).load()
-            before = f.text
-            slot = ((f.document.get("services") or {}).get(p["service"]) or {}).get(p["customer"]) or {}
-            previous = cf.plain(slot.get("ref")) or ""
-            if module.check_mode and not f.manifest(p["customer"]):
-                module.exit_json(changed=True, previous="", customers_file=path,
-                                 msg="would be recorded once the pack gives %s a services manifest" % p["customer"])
-            changed = f.set_wanted_ref(p["customer"], p["service"], p["ref"])
-            after = f.render() if changed else before  # render() validates against the schema before any write
-            if changed and not module.check_mode:
-                f.write(after)
+        before, after = cf.edit(path, record, module.check_mode)
     except ProductError as exc:
         fail(module, exc)
+    changed, previous = after != before, seen["previous"]
     result = dict(changed=changed, previous=previous, customers_file=path)
     if module._diff:
         result["diff"] = dict(before_header=path, after_header=path, before=before, after=after)

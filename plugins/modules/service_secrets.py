@@ -32,11 +32,8 @@ extends_documentation_fragment:
   - axelabs.onboard.attributes.STATE_MODULE
   - axelabs.onboard.vault
   - axelabs.onboard.vault.CUSTOMERS_FILE
+  - axelabs.onboard.customer
 options:
-  customer:
-    description: The customer id.
-    type: str
-    required: true
   service:
     description: The service being deployed.
     type: str

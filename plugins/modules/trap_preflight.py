@@ -31,11 +31,8 @@ extends_documentation_fragment:
   - axelabs.onboard.cloudflare
   - axelabs.onboard.vault
   - axelabs.onboard.vault.CUSTOMERS_FILE
+  - axelabs.onboard.customer
 options:
-  customer:
-    description: The customer id.
-    type: str
-    required: true
   findings:
     description: What the host's checks found (M(axelabs.onboard.host_preflight)) - C(trap), C(problem), C(next_step), C(blocking).
     type: list

@@ -26,15 +26,12 @@ extends_documentation_fragment:
   - axelabs.onboard.attributes.STATE_MODULE
   - axelabs.onboard.vault
   - axelabs.onboard.vault.CUSTOMERS_FILE
+  - axelabs.onboard.customer
 attributes:
   diff_mode:
     support: full
     details: The diff names the item and whether it is set; never the value.
 options:
-  customer:
-    description: The customer id.
-    type: str
-    required: true
   service:
     description: The service whose manifest lists the secret.
     type: str
