@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from bench_lab import BIN, own_lab
 
 
 def timed(fn):
@@ -44,11 +40,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     opts = parser.parse_args()
 
-    state = Path(tempfile.mkdtemp(prefix="axe-bench-"))
-    os.environ.update(AXE_LAB_NAME="axebench", AXE_STATE_DIR=str(state), AXE_CONFIG=str(state / "config.env"))
+    lab, _ = own_lab("axebench")
     from axe_lab import config, hosts, images
 
-    lab = config.Lab.from_env()
     figures: dict[str, float | int | str] = {}
     try:
         if opts.cold_images:

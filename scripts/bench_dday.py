@@ -24,12 +24,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bench_deploy import BIN, ROOT, Sshd, axe, remote_tasks
+from bench_deploy import Sshd, remote_tasks
+from bench_lab import BIN, ROOT, axe, own_lab
 from bench_floor import Floor, Host, files_from
 
 MODES = ("shipped", "defaults", "floor")
@@ -76,12 +76,9 @@ def main() -> int:
     modes = [m for m in opts.modes.split(",") if m]
     if set(modes) - set(MODES) or ("floor" in modes and "shipped" not in modes) or opts.customers < 1:
         parser.error("--modes is a list of shipped,defaults,floor (floor needs shipped); --customers is 1 or more")
-    state = Path(tempfile.mkdtemp(prefix="axe-bench-"))
-    os.environ.update(AXE_LAB_NAME="axebench", AXE_STATE_DIR=str(state), AXE_CONFIG=str(state / "config.env"),
-                      AXE_CUSTOMERS_FILE=str(state / "customers.yaml"), AXE_SHIP_LOG=str(state / "ship-log.txt"))
-    from axe_lab import config, hosts
+    lab, state = own_lab("axebench", AXE_SHIP_LOG="ship-log.txt")
+    from axe_lab import hosts
 
-    lab = config.Lab.from_env()
     customers = {m: [f"{m}{i}" for i in range(1, opts.customers + 1)] for m in modes}
     figures: dict[str, dict] = {m: {} for m in modes}
     try:

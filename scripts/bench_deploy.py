@@ -19,20 +19,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from bench_lab import ROOT, axe, own_lab
+
 CUSTOMER = "bench"
-
-
-def axe(*args: str) -> subprocess.CompletedProcess:
-    run = subprocess.run([str(BIN / "axe"), *args], capture_output=True, text=True)
-    if run.returncode != 0:
-        raise SystemExit(f"axe {' '.join(args)} failed:\n{run.stdout[-3000:]}{run.stderr[-2000:]}")
-    return run
 
 
 class Sshd:
@@ -82,12 +74,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true")
     opts = parser.parse_args()
-    state = Path(tempfile.mkdtemp(prefix="axe-bench-"))
-    os.environ.update(AXE_LAB_NAME="axebench", AXE_STATE_DIR=str(state), AXE_CONFIG=str(state / "config.env"),
-                      AXE_CUSTOMERS_FILE=str(state / "customers.yaml"))
-    from axe_lab import config, hosts
+    lab, state = own_lab("axebench")
+    from axe_lab import hosts
 
-    lab = config.Lab.from_env()
     figures: dict[str, dict] = {}
     try:
         axe("lab", "up", "--hosts", CUSTOMER)

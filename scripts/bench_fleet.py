@@ -16,20 +16,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def axe(*args: str, ok=(0,)) -> subprocess.CompletedProcess:
-    run = subprocess.run([str(BIN / "axe"), *args], capture_output=True, text=True)
-    if run.returncode not in ok:
-        raise SystemExit(f"axe {' '.join(args)} failed ({run.returncode}):\n{run.stdout[-3000:]}{run.stderr[-2000:]}")
-    return run
+from bench_lab import ROOT, axe, own_lab
 
 
 def timed(*args: str, ok=(0,)) -> tuple[float, dict]:
@@ -44,12 +34,9 @@ def main() -> int:
     parser.add_argument("--batch", default="25%")
     parser.add_argument("--json", action="store_true")
     opts = parser.parse_args()
-    state = Path(tempfile.mkdtemp(prefix="axe-fleet-bench-"))
-    os.environ.update(AXE_LAB_NAME="axefleetbench", AXE_STATE_DIR=str(state), AXE_CONFIG=str(state / "config.env"),
-                      AXE_CUSTOMERS_FILE=str(state / "customers.yaml"))
-    from axe_lab import config, hosts
+    lab, state = own_lab("axefleetbench", "axe-fleet-bench-")
+    from axe_lab import hosts
 
-    lab = config.Lab.from_env()
     customers = [f"fleet{i:02d}" for i in range(1, opts.hosts + 1)]
     figures: dict = {"hosts": opts.hosts, "load_before": os.getloadavg()[0]}
     try:

@@ -174,6 +174,9 @@ def take_over(path, stale_run_id, mine):
     except OSError:
         return False
     shutil.rmtree(grave, ignore_errors=True)
+    # The audit log keeps that a run ended without giving the lock back (interrupted, killed) and who took it over.
+    audit.record("", "took over the deploy lock of %s: that run had ended without giving it back" % describe(details),
+                 who={"who": mine.get("holder") or "", "run_id": mine.get("run_id") or "", "purpose": mine.get("purpose") or ""})
     return True
 
 

@@ -110,6 +110,25 @@ class DDay:
             time.sleep(0.2)
         raise AssertionError(f"no run {label} entered step {step!r}{f' and started {task!r}' if task else ''} in {timeout} s")
 
+    def wait_for_task(self, label: str, task: str, hosts=None, timeout: float = 600) -> str:
+        """Until a run labelled `label` (runs/*-LABEL-XXXXXX) has started, on a host (of `hosts`, when given), a task
+        whose name holds `task`, in an event newer than `since`; returns that host."""
+        runs = Path(os.environ["AXE_STATE_DIR"]) / "runs"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in (e for run in runs.glob(f"*-{label}-*") if re.search(rf"-{label}-[0-9a-f]{{6}}$", run.name)
+                          for e in run.glob("artifacts/*/job_events/*.json") if not e.name.endswith("-partial.json")):
+                with contextlib.suppress(OSError, ValueError):
+                    if event.stat().st_mtime <= self.since:
+                        continue
+                    data = json.loads(event.read_text())
+                    host = (data.get("event_data") or {}).get("host")
+                    if data.get("event") == "runner_on_start" and task in data["event_data"].get("task", "") \
+                            and (hosts is None or host in hosts):
+                        return host
+            time.sleep(0.2)
+        raise AssertionError(f"no run {label} started {task!r}{f' on one of {sorted(hosts)}' if hosts else ''} in {timeout} s")
+
     def docker(self, command):
         return self.host.ssh(f"PATH=/opt/homebrew/bin:$PATH; {command}").stdout
 

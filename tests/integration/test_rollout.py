@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import re
+import signal
 import time
 
 import pytest
@@ -38,6 +40,8 @@ def fleet(lab, tmp_path_factory):
         days = {c: DDay(lab, LabHost(c, f"{c}-macmini", lab.ssh_config), base, c) for c in FLEET}
         first = days[FLEET[0]]
         first.customers.write_text(fleet_yaml())
+        first.ship_log = base / "ship-log.txt"
+        first.env["AXE_SHIP_LOG"] = str(first.ship_log)
         for c in FLEET:
             pack = base / f"pack-{c}.json"
             pack.write_text(json.dumps(PACK).replace("acme", c))
@@ -68,6 +72,7 @@ def test_a_rollout_deploys_a_fleet_then_status_shows_what_each_runs(fleet):
     assert run.returncode == 0, run.stdout + run.stderr
     assert out["customers"]["realchoice"]["result"] == "left out"
     assert {c: out["customers"][c]["result"] for c in FLEET} == {c: "shipped v1" for c in FLEET}
+    assert out["ship_log_lines"] == d.ship_log.read_text().splitlines() and len(out["ship_log_lines"]) == 3
     assert versions(fleet) == {c: "1.0.0" for c in FLEET}
 
     run, status = d.axe_json("status", "--all")
@@ -97,30 +102,62 @@ def test_a_broken_ref_stops_after_the_canary_which_keeps_serving_and_nobody_else
     assert {c: status["customers"][c]["services"]["frame"]["live"]["ref"] for c in FLEET} == {c: "v1" for c in FLEET}
 
 
-def test_a_rollout_reaches_every_customer_with_zero_failed_requests_then_has_nothing_to_do(fleet):
+def test_a_rollout_interrupted_in_its_second_batch_resumes_with_the_same_command_and_no_failed_request(fleet):
+    """Ctrl-C while the batch after the canary stages its release: the canary is shipped (its Ship Log line, its
+    recorded ref), the batch's customers still serve v1, the printed next step is the same command; that command then
+    ships the rest. Pollers through the edge, one per customer across both runs, see no failed request."""
     d = fleet[FLEET[0]]
+    command = ("rollout", "frame", "--ref", "v2", "--all", "--canary", "1", "--batch", "2", "--apply", "--yes")
     pollers = [Poller(fleet[c], "/frame/mcp") for c in FLEET]
     for p in pollers:
         p.start()
     started = time.monotonic()
+    logged = d.ship_log.read_text().splitlines()  # the first rollout's lines
     try:
-        run, out = rollout(d, "--ref", "v2", "--all", "--canary", "1", "--batch", "2", "--apply", "--yes")
+        d.since = time.time()
+        proc = d.start(*command, "--json")
+        canary = d.wait_for_task("rollout-frame", "Compose up - stage the release")  # the canary's: its batch began
+        batch = d.wait_for_task("rollout-frame", "Compose up - stage the release", hosts=set(FLEET) - {canary})
+        os.kill(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals axe's whole process group
+        out, err = proc.communicate(timeout=120)
+        d.outputs.append(out + err)
+        assert proc.returncode == 130, out + err
+        stopped = json.loads(out)
+        lines = d.ship_log.read_text().splitlines()[len(logged):]
+        stopped_versions = versions(fleet)
+        stopped_text = d.customers.read_text()
+        run, resumed = d.axe_json(*command, timeout=900)
     finally:
         for p in pollers:
             p.stop.set()
             p.join()
     seconds = time.monotonic() - started
-    print(f"rollout of frame v2 to {len(FLEET)} customers (canary 1, batch 2): {seconds:.1f}s, "
-          f"{seconds / len(FLEET):.1f}s per customer; through the edge: {[dict(p.seen) for p in pollers]}")
+    print(f"rollout of frame v2 to {len(FLEET)} customers (canary 1, batch 2), interrupted then resumed: {seconds:.1f}s; "
+          f"through the edge: {[dict(p.seen) for p in pollers]}")
+
+    # The interrupted run: what each customer reached, said as it is.
+    assert stopped["interrupted"] is True and stopped["signal"].startswith("SIGINT"), stopped
+    assert stopped["next"] == "axe rollout frame --ref v2 --all --apply"
+    results = {c: stopped["customers"][c]["result"] for c in FLEET}
+    assert results[canary] == "shipped v2", results
+    assert results[batch] == f"interrupted in its deploy: axe status {batch} says what serves now", results
+    assert all(results[c] == results[batch].replace(batch, c) or results[c].startswith("not reached")
+               for c in set(FLEET) - {canary}), results
+    assert stopped["ship_log_lines"] == lines and len(lines) == 1 and f" shipped {canary} " in lines[0] and " frame=v2@" in lines[0]
+    assert stopped_versions == {c: "2.0.0" if c == canary else "1.0.0" for c in FLEET}
+    assert stopped_text.count('ref: "v2"') == 1  # only the canary reached v2: only its wanted version says so
+
+    # The same command resumes: the canary is left alone, the two others ship.
     assert run.returncode == 0, run.stdout + run.stderr
-    assert {c: out["customers"][c]["result"] for c in FLEET} == {c: "shipped v2" for c in FLEET}
-    assert out["serial"] == [1, 2]
+    assert {c: resumed["customers"][c]["result"] for c in FLEET} == {c: "unchanged" if c == canary else "shipped v2" for c in FLEET}
+    assert resumed["customers"][canary]["plan"] == "already on v2"
     assert [p.failures() for p in pollers] == [{}, {}, {}]
     assert all(p.seen["2.0.0"] > 0 for p in pollers)
     assert versions(fleet) == {c: "2.0.0" for c in FLEET}
-    assert len(out["ship_log_lines"]) == 3 and all(" frame=v2@" in line for line in out["ship_log_lines"])
+    assert len(resumed["ship_log_lines"]) == 2 and d.ship_log.read_text().splitlines() == logged + lines + resumed["ship_log_lines"]
     text = d.customers.read_text()
     assert text.count('ref: "v2"') == 3 and "# graduated to self-deploy" in text  # recorded; comments kept
+    assert d.axe_json("lock", "status", batch)[1]["hosts"][batch]["lock"]["held"] is False  # taken over, given back
 
     run, again = rollout(d, "--ref", "v2", "--all", "--apply", "--yes")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -141,12 +178,17 @@ def test_the_wanted_version_is_data_and_the_host_keeps_an_audit_log(fleet):
     assert [e["what"][:len("frame v1 (")] for e in live] == ["frame v1 (", "frame v2 ("], audit["entries"]
     assert all(e["who"] and e["at"] and "-rollout-frame-" in e["run_id"] and e["purpose"] == f"axe deploy frame {FLEET[1]}"
                for e in live), live
-    # Every changing run on the host, as it took and gave back its deploy lock: its tunnel's set-up and the two rollouts
-    # that reached it (the deploy above planned nothing, so applied nothing).
+    # Every changing run on the host, as it took and gave back its deploy lock: its tunnel's set-up, the first rollout,
+    # the interrupted one (which never gave it back), and the resumed one, which took it over from the run that had
+    # ended (the deploy above planned nothing, so applied nothing).
     runs = [e["what"] for e in audit["entries"] if "deploy lock" in e["what"]]
     pair = ["took the host's deploy lock ({})", "gave the host's deploy lock back ({})"]
-    assert runs == [w.format(f"axe onboard {FLEET[1]}") for w in pair] + \
-        [w.format(f"axe deploy frame {FLEET[1]}") for w in pair] * 2, runs
+    deploy = f"axe deploy frame {FLEET[1]}"
+    assert runs[:5] == [w.format(f"axe onboard {FLEET[1]}") for w in pair] + [w.format(deploy) for w in pair] + \
+        [pair[0].format(deploy)], runs
+    assert runs[5].startswith("took over the deploy lock of ") and f"for '{deploy}'" in runs[5] \
+        and runs[5].endswith("that run had ended without giving it back"), runs
+    assert runs[6:] == [w.format(deploy) for w in pair], runs
 
 
 def test_health_all_checks_every_customer_from_outside_and_from_its_host(fleet):

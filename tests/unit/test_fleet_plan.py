@@ -13,7 +13,7 @@ from ansible_collections.axelabs.onboard.plugins.inventory.customers import host
 from ansible_collections.axelabs.onboard.plugins.module_utils.validation import ProductError
 from axe.commands import rollout, status
 from axe.errors import AxeError
-from axe.runner import HostResult, RunResult
+from axe.runner import HostResult, RunResult, merge_published
 from helpers.samples import CUSTOMERS_YAML
 
 
@@ -122,6 +122,34 @@ def test_the_outcome_tells_shipped_failed_and_never_reached_apart():
     assert out["b"]["result"] == "failed: frame v2 failed health"
     assert out["c"]["result"].startswith("not reached")
     assert out["s"]["result"] == "left out"
+
+
+def test_an_interrupted_rollout_tells_what_each_customer_finished_before_the_signal():
+    """No recap comes after a Ctrl-C: every host the run reached is marked interrupted, and what each finished is what
+    its plays published before it (runner.merge_published folds each set_stats result in as it runs)."""
+    rows = {c: {"now": None, "wanted": "v2", "plan": "release v2", "ship": True} for c in "abcde"}
+    stats: dict = {}
+    for published in ({"a": {"deploys": {"frame": {"action": "release", "ref": "v2"}}}}, {"a": {"edge": {"frame": 200}}},
+                      {"b": {"deploys": {"frame": {"action": "release", "ref": "v2"}}}}):
+        merge_published(stats, published)
+    assert stats == {"a": {"deploys": {"frame": {"action": "release", "ref": "v2"}}, "edge": {"frame": 200}},
+                     "b": {"deploys": {"frame": {"action": "release", "ref": "v2"}}}}
+    hosts = {"a": HostResult(interrupted=True), "b": HostResult(interrupted=True), "c": HostResult(interrupted=True),
+             "d": HostResult(interrupted=True, messages=["Health: frame v2 failed"],
+                             errors=[{"task": "Health", "problem": "frame v2 failed"}])}
+    out = rollout.outcome_rows(rows, _result(hosts, stats), "v2", "frame")
+    assert out["a"]["result"] == "shipped v2" and out["a"]["edge"] == {"frame": 200}  # its batch was over: shipped
+    assert out["b"]["result"] == "interrupted: v2 went live, not checked from outside yet: axe health b"
+    assert out["c"]["result"] == "interrupted in its deploy: axe status c says what serves now"
+    assert out["d"]["result"] == "failed: Health: frame v2 failed"  # failed before the signal: said as such
+    assert out["e"]["result"].startswith("not reached")
+
+
+def test_published_stats_merge_as_ansible_aggregates_them():
+    stats = {"a": {"deploys": {"frame": {"action": "none"}}, "list": [1]}}
+    merge_published(stats, {"a": {"deploys": {"frame": {"action": "release"}, "hive": {"action": "none"}}, "list": [2]}})
+    merge_published(stats, None)  # a set_stats without `hosts`
+    assert stats == {"a": {"deploys": {"frame": {"action": "release"}, "hive": {"action": "none"}}, "list": [2]}}
 
 
 # axe status -------------------------------------------------------------------------------------------------------

@@ -103,6 +103,18 @@ class RunResult:
         }
 
 
+def merge_published(stats: dict, published) -> None:
+    """Fold one set_stats result's `hosts` data into `stats` as Ansible aggregates it (dicts merged recursively, any
+    other value replaced), so the stats known mid-run equal the recap's at its end (pure: unit-tested)."""
+    if not isinstance(published, dict):
+        return
+    for key, value in published.items():
+        if isinstance(value, dict) and isinstance(stats.get(key), dict):
+            merge_published(stats[key], value)
+        else:
+            stats[key] = value
+
+
 def collections_path(settings: Settings) -> str:
     """A directory holding ansible_collections/axelabs/onboard: a link to the checkout, or the
     standard search path when the collection is installed."""
@@ -245,6 +257,10 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
             result = hosts.setdefault(host, HostResult())
             res = data.get("res") or {}
             published = ((res.get("ansible_stats") or {}).get("data") or {}).get("axe_step") if kind == "runner_on_ok" else None
+            if kind == "runner_on_ok":
+                # What a play publishes per host (set_stats under `hosts`), as each set_stats task runs: a run that is
+                # interrupted before its recap still says what its hosts finished (a rollout's canary shipped).
+                merge_published(stats, ((res.get("ansible_stats") or {}).get("data") or {}).get("hosts"))
             if published:
                 step_of[host] = published
                 if published not in steps:
@@ -272,7 +288,7 @@ def run_playbook(settings: Settings, playbook: str, inventory: dict | str, *, ch
                                  ("unreachable", "dark"), ("skipped", "skipped")):
                 for h, n in (data.get(counts) or {}).items():
                     setattr(hosts.setdefault(h, HostResult()), name, n)
-            # Plays publish per-host results as aggregated set_stats under `hosts`.
+            # Plays publish per-host results as aggregated set_stats under `hosts`: the recap's aggregate is the word.
             stats.update((data.get("artifact_data") or {}).get("hosts") or {})
         if on_event:
             on_event(event)

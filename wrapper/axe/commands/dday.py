@@ -49,7 +49,9 @@ def step_report(result: RunResult, customer: str, planning: bool, services: list
         tasks = changed.get(step, [])
         what: list[str] = []
         if step == "ingest":
-            what.append(_ingest_details(customer, stats) if stats.get("ingest") else "no pack given: skipped")
+            # Without the ingest's report, the step either had no pack to read or stopped before its report.
+            what.append(_ingest_details(customer, stats) if stats.get("ingest") else
+                        "" if index == failed_at else "no pack given: skipped")
         elif step == "preflight":
             findings = (stats.get("preflight") or {}).get("findings") or []
             what.extend(f"{f['trap'] + ': ' if f['trap'] else ''}{f['problem']}" for f in findings)

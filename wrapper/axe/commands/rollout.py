@@ -82,11 +82,23 @@ def outcome_rows(rows: dict, result, ref: str, service: str) -> dict:
         host = result.hosts.get(customer)
         stats = result.stats.get(customer) or {}
         deploy = (stats.get("deploys") or {}).get(service) or {}
+        # The play's last word for a customer is its check from outside: published, the customer's part is over, even
+        # when the rollout was interrupted later, in another customer's batch.
+        finished = host is not None and host.status == "interrupted" and "edge" in stats
+        # An interrupted run has no recap: a customer that failed before the interruption is known by its failed task.
+        failed = host is not None and (host.status in ("failed", "unreachable") or bool(host.errors) or
+                                       any(m.startswith("unreachable:") for m in host.messages))
         if host is None:
             out[customer] = dict(row, result="not reached: the rollout stopped before its batch")
-        elif host.status in ("failed", "unreachable", "interrupted"):
-            out[customer] = dict(row, result=f"{host.status}: " + ("; ".join(host.messages) or "see the artifacts"),
+        elif failed:
+            status = host.status if host.status in ("failed", "unreachable") else "failed" if host.errors else "unreachable"
+            out[customer] = dict(row, result=f"{status}: " + ("; ".join(host.messages) or "see the artifacts"),
                                  errors=host.errors)
+        elif host.status == "interrupted" and not finished:
+            out[customer] = dict(row, result=f"interrupted: {ref} went live, not checked from outside yet: "
+                                             f"axe health {customer}" if deploy.get("action") == "release" else
+                                 f"interrupted in its deploy: axe status {customer} says what serves now",
+                                 deploy=deploy, errors=host.errors)
         else:
             out[customer] = dict(row, result=f"shipped {ref}" if deploy.get("action") == "release" else f"already on {ref}",
                                  deploy=deploy, edge=stats.get("edge") or {})
@@ -153,23 +165,32 @@ def run(args) -> int:
     apply_flow.confirm(args, f"Roll {args.service} {args.ref} out to {len(ship)} customer(s), canary first?")
     batches = serial(args.canary, args.batch, len(ship))
     ship_log = Path(args.ship_log).expanduser() if args.ship_log else settings.ship_log or settings.state_dir / "ship-log.txt"
+    # The same command resumes a rollout that stopped: customers already on REF plan "already on" and are left alone.
+    again = f"axe rollout {args.service} --ref {args.ref} " + ("--all" if args.all else f"--customers {args.customers}") + \
+        " --apply"
     try:
         applied = run_playbook(settings, "rollout", inventory.for_customers(settings, ship), diff=True,
                                extravars={**base, "axe_target": ",".join(ship), "axe_rollout_serial": batches,
                                           "axe_rollout_max_failed": args.max_failed},
                                label=f"rollout-{args.service}", on_event=progress)
     except interrupt.Interrupted as exc:
-        # Ctrl-C or SIGTERM between batches or in one: the customers shipped before it still get their Ship Log line.
+        # Ctrl-C or SIGTERM between batches or in one: what each customer reached (shipped, interrupted, not reached),
+        # and the Ship Log line of every customer shipped before it.
+        exc.next_step = again
         if exc.result is not None:
-            log_shipped(outcome_rows(rows, exc.result, args.ref, args.service), customers, args.service, ship_log,
-                        exc.result.artifact_dir.name)
+            done = outcome_rows(rows, exc.result, args.ref, args.service)
+            shipped_now, lines = log_shipped(done, customers, args.service, ship_log, exc.result.artifact_dir.name)
+            exc.extra.update(mode="apply", applied=True, customers=done, serial=batches, ship_log=str(ship_log),
+                             ship_log_lines=lines, reported=True)
+            if not args.json:
+                _print(done, f"{title}: interrupted", "result")
+                report.out.print(f"{len(shipped_now)} shipped before the interruption; Ship Log: {ship_log} "
+                                 f"({len(lines)} line(s) added)", soft_wrap=True)
         raise
     done = outcome_rows(rows, applied, args.ref, args.service)
     shipped_now, lines = log_shipped(done, customers, args.service, ship_log, applied.artifact_dir.name)
     stopped = [c for c, row in done.items() if row["result"].startswith(("not reached", "failed", "unreachable",
                                                                           "interrupted"))]
-    again = f"axe rollout {args.service} --ref {args.ref} " + ("--all" if args.all else f"--customers {args.customers}") + \
-        " --apply"
     if args.json:
         report.emit_json({"mode": "apply", "applied": True, "ok": not stopped, "customers": done, "serial": batches,
                           "ship_log": str(ship_log), "ship_log_lines": lines, "seconds": round(applied.seconds, 2),
