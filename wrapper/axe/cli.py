@@ -90,7 +90,8 @@ def _interrupted(args, exc: interrupt.Interrupted) -> None:
     """The one way every command reports an interruption: what the run reached, never "ok" or "no change"."""
     result = exc.result
     if args.json:
-        payload = report.as_json(result, exc.extra) if result else {"ok": 0, "changed": 0, "failed": 0, "hosts": {}}
+        extra = {k: v for k, v in exc.extra.items() if k != "reported"}  # a note between commands, not output
+        payload = report.as_json(result, extra) if result else {"ok": 0, "changed": 0, "failed": 0, "hosts": {}}
         payload.update(interrupted=True, signal=interrupt.NAMES.get(exc.signum, exc.signum), error=exc.message,
                        next=exc.next_step)
         report.emit_json(payload)
