@@ -11,12 +11,11 @@ the host saw, not what the client meant to do.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
 
-from bench_lab import BIN, own_lab
+from bench_lab import BIN, own_lab, print_figures
 
 
 def timed(fn):
@@ -68,12 +67,7 @@ def main() -> int:
     finally:
         figures["down_s"], _ = timed(lambda: hosts.down(lab))
 
-    rounded = {k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}
-    if opts.json:
-        print(json.dumps(rounded, indent=2))
-    else:
-        for key, value in rounded.items():
-            print(f"{key:<32} {value}")
+    print_figures(figures, opts.json)
     return 0
 
 

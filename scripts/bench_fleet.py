@@ -19,7 +19,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench_lab import ROOT, axe, own_lab
+from bench_lab import ROOT, axe, own_lab, print_figures
 
 
 def timed(*args: str, ok=(0,)) -> tuple[float, dict]:
@@ -74,11 +74,7 @@ def main() -> int:
     n = opts.hosts
     for key in ("rollout_first_s", "status_all_s", "health_all_s", "rollout_s", "rollout_rerun_s"):
         figures[key.replace("_s", "_per_customer_s")] = round(figures[key] / n, 2)
-    if opts.json:
-        print(json.dumps(figures, indent=2))
-    else:
-        for key, value in figures.items():
-            print(f"{key:<36}{value}")
+    print_figures(figures, opts.json)
     return 0
 
 

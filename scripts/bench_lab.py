@@ -4,6 +4,7 @@ A benchmark's lab has its own name, a temporary state dir, its own operator conf
 touches the operator's lab or a test lab; each script removes its hosts when it is done."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,3 +33,13 @@ def axe(*args: str, ok=(0,)) -> subprocess.CompletedProcess:
     if run.returncode not in ok:
         raise SystemExit(f"axe {' '.join(args)} failed ({run.returncode}):\n{run.stdout[-3000:]}{run.stderr[-2000:]}")
     return run
+
+
+def print_figures(figures: dict, as_json: bool) -> None:
+    """A benchmark's figures, seconds to the hundredth: JSON, or one `name value` line each."""
+    rounded = {k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}
+    if as_json:
+        print(json.dumps(rounded, indent=2))
+    else:
+        for key, value in rounded.items():
+            print(f"{key:<36} {value}")

@@ -81,51 +81,48 @@ class DDay:
         return subprocess.Popen([str(VENV_BIN / "axe"), *args], cwd=self.base, env=env, start_new_session=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def wait_for_step(self, label: str, step: str, task: str | None = None, timeout: float = 300) -> None:
-        """Until a run labelled `label` (its artifacts under runs/*-LABEL-*) has entered the D-day step `step` (the
-        task that publishes it has run) and, with `task`, has started a task of that step whose name holds it:
+    def new_events(self, label: str):
+        """The job events, newer than `since`, that runs labelled `label` (runs/*-LABEL-XXXXXX) have written so far:
         ansible-runner writes each event to a file the moment it happens."""
         runs = Path(os.environ["AXE_STATE_DIR"]) / "runs"
+        for event in (e for run in runs.glob(f"*-{label}-*") if re.search(rf"-{label}-[0-9a-f]{{6}}$", run.name)
+                      for e in run.glob("artifacts/*/job_events/*.json")):
+            # The display callback drops each event's data as UUID-partial.json (no counter) before ansible-runner
+            # writes it whole as COUNTER-UUID.json and removes the partial: only the whole event counts.
+            if event.name.endswith("-partial.json"):
+                continue
+            with contextlib.suppress(OSError, ValueError):  # gone or half written: read again on the next pass
+                if event.stat().st_mtime > self.since:
+                    yield json.loads(event.read_text())
+
+    def wait_for_step(self, label: str, step: str, task: str | None = None, timeout: float = 300) -> None:
+        """Until a run labelled `label` has entered the D-day step `step` (the task that publishes it has run) and,
+        with `task`, has started a task of that step whose name holds it."""
         deadline = time.monotonic() + timeout
         entered = None  # the counter of the event that published the step; the task's start comes after it
         while time.monotonic() < deadline:
-            for event in (e for run in runs.glob(f"*-{label}-*") if re.search(rf"-{label}-[0-9a-f]{{6}}$", run.name)
-                          for e in run.glob("artifacts/*/job_events/*.json")):
-                # The display callback drops each event's data as UUID-partial.json (no counter) before ansible-runner
-                # writes it whole as COUNTER-UUID.json and removes the partial: only the whole event counts.
-                if event.name.endswith("-partial.json"):
-                    continue
-                with contextlib.suppress(OSError, ValueError):
-                    if event.stat().st_mtime <= self.since:
-                        continue
-                    data = json.loads(event.read_text())
-                    published = (((data.get("event_data") or {}).get("res") or {}).get("ansible_stats") or {}).get("data") or {}
-                    if data.get("event") == "runner_on_ok" and published.get("axe_step") == step:
-                        if task is None:
-                            return
-                        entered = data["counter"] if entered is None else min(entered, data["counter"])
-                    if entered is not None and data.get("event") == "runner_on_start" and data["counter"] > entered \
-                            and task in (data.get("event_data") or {}).get("task", ""):
+            for data in self.new_events(label):
+                published = (((data.get("event_data") or {}).get("res") or {}).get("ansible_stats") or {}).get("data") or {}
+                if data.get("event") == "runner_on_ok" and published.get("axe_step") == step:
+                    if task is None:
                         return
+                    entered = data["counter"] if entered is None else min(entered, data["counter"])
+                if entered is not None and data.get("event") == "runner_on_start" and data["counter"] > entered \
+                        and task in (data.get("event_data") or {}).get("task", ""):
+                    return
             time.sleep(0.2)
         raise AssertionError(f"no run {label} entered step {step!r}{f' and started {task!r}' if task else ''} in {timeout} s")
 
     def wait_for_task(self, label: str, task: str, hosts=None, timeout: float = 600) -> str:
-        """Until a run labelled `label` (runs/*-LABEL-XXXXXX) has started, on a host (of `hosts`, when given), a task
-        whose name holds `task`, in an event newer than `since`; returns that host."""
-        runs = Path(os.environ["AXE_STATE_DIR"]) / "runs"
+        """Until a run labelled `label` has started, on a host (of `hosts`, when given), a task whose name holds
+        `task`; returns that host."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for event in (e for run in runs.glob(f"*-{label}-*") if re.search(rf"-{label}-[0-9a-f]{{6}}$", run.name)
-                          for e in run.glob("artifacts/*/job_events/*.json") if not e.name.endswith("-partial.json")):
-                with contextlib.suppress(OSError, ValueError):
-                    if event.stat().st_mtime <= self.since:
-                        continue
-                    data = json.loads(event.read_text())
-                    host = (data.get("event_data") or {}).get("host")
-                    if data.get("event") == "runner_on_start" and task in data["event_data"].get("task", "") \
-                            and (hosts is None or host in hosts):
-                        return host
+            for data in self.new_events(label):
+                host = (data.get("event_data") or {}).get("host")
+                if data.get("event") == "runner_on_start" and task in data["event_data"].get("task", "") \
+                        and (hosts is None or host in hosts):
+                    return host
             time.sleep(0.2)
         raise AssertionError(f"no run {label} started {task!r}{f' on one of {sorted(hosts)}' if hosts else ''} in {timeout} s")
 
